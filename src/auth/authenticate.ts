@@ -1,0 +1,75 @@
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { UnauthenticatedError } from '../errors.js';
+import { isUuid } from '../graphql/ids.js';
+import { isRole, type Principal } from './principal.js';
+
+export interface JwtSettings {
+  readonly secret: Uint8Array;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+}
+
+const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/**
+ * Verifies an `Authorization: Bearer <JWT>` header (HS256, `exp` required) and returns the
+ * principal its claims describe.
+ *
+ * @throws UnauthenticatedError when the header is missing or malformed, the signature or
+ *   claims are invalid, or the token has expired. The message never echoes the token.
+ */
+export async function authenticate(
+  authorization: string | undefined,
+  settings: JwtSettings,
+): Promise<Principal> {
+  if (authorization === undefined || authorization === '') {
+    throw new UnauthenticatedError('Missing bearer token');
+  }
+  const token = BEARER_PATTERN.exec(authorization)?.[1];
+  if (token === undefined) throw new UnauthenticatedError('Malformed Authorization header');
+
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, settings.secret, {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'exp'],
+      ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
+      ...(settings.audience === undefined ? {} : { audience: settings.audience }),
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
+    throw new UnauthenticatedError('Invalid token');
+  }
+  return principalOf(payload);
+}
+
+function principalOf(claims: Record<string, unknown>): Principal {
+  const { sub, tenant, role, doctorId, patientId } = claims;
+  if (typeof sub !== 'string' || sub === '') throw new UnauthenticatedError('Invalid token claims');
+  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
+    throw new UnauthenticatedError('Invalid token claims');
+  }
+  if (!isRole(role)) throw new UnauthenticatedError('Invalid token claims');
+  if (doctorId !== undefined && !isUuid(doctorId)) {
+    throw new UnauthenticatedError('Invalid token claims');
+  }
+  if (patientId !== undefined && !isUuid(patientId)) {
+    throw new UnauthenticatedError('Invalid token claims');
+  }
+  // A clinician without a doctor id, or a patient without a patient id, could read nothing
+  // safely; refusing the token is clearer than a response full of FORBIDDEN.
+  if (role === 'clinician' && doctorId === undefined) {
+    throw new UnauthenticatedError('Clinician tokens need a doctorId claim');
+  }
+  if (role === 'patient' && patientId === undefined) {
+    throw new UnauthenticatedError('Patient tokens need a patientId claim');
+  }
+  return {
+    userId: sub,
+    tenantId: tenant,
+    role,
+    doctorId: role === 'clinician' ? doctorId : undefined,
+    patientId: role === 'patient' ? patientId : undefined,
+  };
+}

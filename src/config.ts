@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/** The one documented development secret. `NODE_ENV=production` refuses it. */
+export const DEV_JWT_SECRET = 'caregraph-dev-secret-do-not-use-in-production';
+/** Base64 of 32 bytes, for development only. `NODE_ENV=production` refuses it. */
+export const DEV_CACHE_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
+/** Every environment variable the service reads. README.md documents each one. */
+export const CONFIG_ENV_VARS = [
+  'NODE_ENV',
+  'HOST',
+  'PORT',
+  'LOG_LEVEL',
+  'DATABASE_URL',
+  'DB_POOL_MAX',
+  'REDIS_URL',
+  'JWT_SECRET',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'CACHE_ENCRYPTION_KEY',
+  'EMBEDDED_SEED_PATIENTS',
+  'MAX_BODY_BYTES',
+  'MAX_QUERY_LENGTH',
+  'SHUTDOWN_TIMEOUT_MS',
+] as const;
+
+export type ConfigEnvVar = (typeof CONFIG_ENV_VARS)[number];
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  readonly env: Environment;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** Unset means the embedded PGlite database, migrated and seeded at start. */
+  readonly databaseUrl: string | undefined;
+  readonly dbPoolMax: number;
+  /** Unset means the bounded in-process L2 store. */
+  readonly redisUrl: string | undefined;
+  readonly jwt: {
+    readonly secret: Uint8Array;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+  };
+  /** AES-256 keys; the first one seals new cache entries, all of them open old ones. */
+  readonly cacheEncryptionKeys: ReadonlyArray<Buffer>;
+  readonly introspection: boolean;
+  readonly embeddedSeedPatients: number;
+  readonly maxBodyBytes: number;
+  readonly maxQueryLength: number;
+  readonly shutdownTimeoutMs: number;
+  /** Dev defaults in use, each worth a warning at start-up. */
+  readonly warnings: ReadonlyArray<string>;
+}
+
+/** Thrown at start-up when the environment is invalid. Lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: ReadonlyArray<string>) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intInRange = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intInRange(0, 65535, 4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DB_POOL_MAX: intInRange(1, 200, 10),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  CACHE_ENCRYPTION_KEY: z.string().min(1).optional(),
+  EMBEDDED_SEED_PATIENTS: intInRange(0, 100_000, 200),
+  MAX_BODY_BYTES: intInRange(1024, 10 * 1024 * 1024, 256 * 1024),
+  MAX_QUERY_LENGTH: intInRange(256, 1024 * 1024, 16 * 1024),
+  SHUTDOWN_TIMEOUT_MS: intInRange(0, 120_000, 10_000),
+});
+
+/**
+ * Parses and validates the environment once, at start-up.
+ *
+ * @returns a frozen, typed configuration.
+ * @throws ConfigError listing every invalid or missing variable.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as they do in most deployment tools.
+  const env = Object.fromEntries(
+    CONFIG_ENV_VARS.map((name) => [name, source[name] === '' ? undefined : source[name]]),
+  );
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  if (e.JWT_SECRET === undefined) {
+    if (production) problems.push('JWT_SECRET: required when NODE_ENV=production');
+    else warnings.push('JWT_SECRET is unset: using the documented development secret');
+  } else if (production && e.JWT_SECRET === DEV_JWT_SECRET) {
+    problems.push('JWT_SECRET: the development secret is refused when NODE_ENV=production');
+  }
+
+  let cacheEncryptionKeys: Buffer[];
+  if (e.CACHE_ENCRYPTION_KEY === undefined) {
+    if (production) problems.push('CACHE_ENCRYPTION_KEY: required when NODE_ENV=production');
+    else warnings.push('CACHE_ENCRYPTION_KEY is unset: using the development cache key');
+    cacheEncryptionKeys = [Buffer.from(DEV_CACHE_ENCRYPTION_KEY, 'base64')];
+  } else {
+    cacheEncryptionKeys = e.CACHE_ENCRYPTION_KEY.split(',').map((part) =>
+      Buffer.from(part.trim(), 'base64'),
+    );
+    cacheEncryptionKeys.forEach((key, index) => {
+      if (key.length !== 32) {
+        problems.push(`CACHE_ENCRYPTION_KEY: key ${index + 1} is not base64 of 32 bytes`);
+      }
+    });
+    if (production && e.CACHE_ENCRYPTION_KEY.split(',').includes(DEV_CACHE_ENCRYPTION_KEY)) {
+      problems.push(
+        'CACHE_ENCRYPTION_KEY: the development key is refused when NODE_ENV=production',
+      );
+    }
+  }
+
+  if (production && e.DATABASE_URL === undefined) {
+    problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolMax: e.DB_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    jwt: Object.freeze({
+      secret: new TextEncoder().encode(e.JWT_SECRET ?? DEV_JWT_SECRET),
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    }),
+    cacheEncryptionKeys: Object.freeze(cacheEncryptionKeys),
+    introspection: !production,
+    embeddedSeedPatients: e.EMBEDDED_SEED_PATIENTS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxQueryLength: e.MAX_QUERY_LENGTH,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    warnings: Object.freeze(warnings),
+  });
+}

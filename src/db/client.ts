@@ -1,0 +1,86 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import * as tables from './tables/index.js';
+import { tableOfStatement } from './tableOfStatement.js';
+
+export type Tables = typeof tables;
+
+/** Drizzle over either driver. Code above this module never knows which one it has. */
+export type Database = PgDatabase<PgQueryResultHKT, Tables>;
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly kind: 'postgres' | 'pglite';
+  /** Applies the committed drizzle-kit migrations in `drizzle/`. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL, or undefined for an in-memory PGlite. */
+  readonly url: string | undefined;
+  readonly poolMax?: number;
+  /** Called once per SQL statement with the table it touches first. */
+  readonly onStatement?: (table: string) => void;
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/**
+ * Connects to Postgres through postgres.js, or starts an embedded PGlite when no URL is given.
+ *
+ * @returns a handle whose `db` is the only way the service talks SQL.
+ */
+export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const { onStatement } = options;
+  const logger =
+    onStatement === undefined
+      ? undefined
+      : {
+          logQuery(query: string): void {
+            onStatement(tableOfStatement(query));
+          },
+        };
+
+  if (options.url === undefined) {
+    const client = await PGlite.create({ extensions: { pg_trgm } });
+    const db = drizzlePglite({ client, schema: tables, ...(logger ? { logger } : {}) });
+    return {
+      db,
+      kind: 'pglite',
+      migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+      ping: async () => {
+        await db.execute(sql`select 1`);
+      },
+      close: () => client.close(),
+    };
+  }
+
+  const client = postgres(options.url, {
+    max: options.poolMax ?? 10,
+    connect_timeout: 10,
+    // Migrations print NOTICEs such as "already exists, skipping"; they are not worth a log line.
+    onnotice: () => undefined,
+    connection: { application_name: 'caregraph' },
+  });
+  const db = drizzlePostgres({ client, schema: tables, ...(logger ? { logger } : {}) });
+  return {
+    db,
+    kind: 'postgres',
+    migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,41 @@
+import { bigserial, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { tenants } from './tenant.js';
+
+export const auditActionEnum = pgEnum('audit_action', ['READ', 'WRITE', 'PURGE', 'DENY']);
+export const auditOutcomeEnum = pgEnum('audit_outcome', ['ALLOWED', 'DENIED']);
+export const cacheSourceEnum = pgEnum('cache_source', ['L1', 'L2', 'DB']);
+
+/**
+ * The append-only audit trail. It holds ids, never names or clinical text.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .defaultNow(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    actorId: text('actor_id').notNull(),
+    actorRole: text('actor_role').notNull(),
+    action: auditActionEnum('action').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id'),
+    patientId: uuid('patient_id'),
+    operationName: text('operation_name'),
+    cacheSource: cacheSourceEnum('cache_source'),
+    requestId: text('request_id').notNull(),
+    outcome: auditOutcomeEnum('outcome').notNull(),
+    breakGlassReason: text('break_glass_reason'),
+    clientAddress: text('client_address'),
+  },
+  (t) => [
+    index('audit_events_patient_idx').on(t.tenantId, t.patientId, t.occurredAt.desc()),
+    index('audit_events_time_idx').on(t.tenantId, t.occurredAt.desc()),
+  ],
+);
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type NewAuditEvent = typeof auditEvents.$inferInsert;

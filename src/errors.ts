@@ -1,0 +1,86 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every error code a client can see. Codes are a public contract; messages are for humans
+ * and never contain PHI.
+ */
+export enum ErrorCode {
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  BadUserInput = 'BAD_USER_INPUT',
+  BadRequest = 'BAD_REQUEST',
+  Conflict = 'CONFLICT',
+  QueryTooLarge = 'QUERY_TOO_LARGE',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  InternalServerError = 'INTERNAL_SERVER_ERROR',
+}
+
+/** Codes that Apollo Server and graphql-js produce themselves, passed to clients as they are. */
+export const FRAMEWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const OWN_ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** True for a code that may reach a client unmasked. */
+export function isClientErrorCode(code: unknown): code is string {
+  return typeof code === 'string' && (OWN_ERROR_CODES.has(code) || FRAMEWORK_ERROR_CODES.has(code));
+}
+
+/** The caller has no valid bearer token. Sent with HTTP 401. */
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message = 'Authentication required') {
+    super(message, {
+      extensions: { code: ErrorCode.Unauthenticated, http: { status: 401 } },
+    });
+  }
+}
+
+/** The caller may not read or change this field. The message never says whether the id exists. */
+export class ForbiddenError extends GraphQLError {
+  constructor(message = 'Not authorized') {
+    super(message, { extensions: { code: ErrorCode.Forbidden } });
+  }
+}
+
+/** A mutation named an entity that does not exist in the caller's tenant. */
+export class NotFoundError extends GraphQLError {
+  constructor(entity: string) {
+    super(`${entity} not found`, { extensions: { code: ErrorCode.NotFound } });
+  }
+}
+
+/** An argument is well-typed but invalid. The message names the argument, never its value. */
+export class BadUserInputError extends GraphQLError {
+  constructor(message: string, argumentName?: string) {
+    super(message, {
+      extensions: {
+        code: ErrorCode.BadUserInput,
+        ...(argumentName === undefined ? {} : { argumentName }),
+      },
+    });
+  }
+}
+
+/** The write conflicts with existing data (a unique constraint, say). */
+export class ConflictError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: ErrorCode.Conflict } });
+  }
+}
+
+/**
+ * Asserts a condition that only a bug can break. Failures surface to clients as a masked
+ * INTERNAL_SERVER_ERROR.
+ */
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`Invariant violation: ${message}`);
+}

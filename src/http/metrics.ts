@@ -1,0 +1,30 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's Prometheus metrics. Names are a public contract (SPEC §1). */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly dbQueries: Counter<'table'>;
+}
+
+/** Creates a registry of its own, so that two servers in one process never share counters. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'caregraph_' });
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'caregraph_http_request_duration_seconds',
+      help: 'HTTP request duration in seconds',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    dbQueries: new Counter({
+      name: 'caregraph_db_queries_total',
+      help: 'SQL statements sent to Postgres, by the first table they name',
+      labelNames: ['table'],
+      registers: [registry],
+    }),
+  };
+}

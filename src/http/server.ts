@@ -1,0 +1,193 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import fastify, {
+  type FastifyBaseLogger,
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { GraphQLSchema } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import type { JwtSettings } from '../auth/authenticate.js';
+import type { Database } from '../db/client.js';
+import { ErrorCode } from '../errors.js';
+import { createRequestContext, type RequestContext } from '../graphql/context.js';
+import type { Logger } from '../logger.js';
+import { createFormatError } from './formatError.js';
+import { graphqlErrorBody } from './graphqlErrorBody.js';
+import type { Metrics } from './metrics.js';
+
+export interface ServerDeps {
+  readonly schema: GraphQLSchema;
+  readonly db: Database;
+  readonly jwt: JwtSettings;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly introspection: boolean;
+  readonly production: boolean;
+  readonly maxBodyBytes: number;
+  readonly maxQueryLength: number;
+  /** Resolves when every dependency answers; rejects otherwise. */
+  readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
+}
+
+const GRAPHQL_PATH = '/graphql';
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Creates the HTTP server: `/graphql` (GET and POST) through Apollo Server, plus `/healthz`,
+ * `/readyz` and `/metrics`. Call `ready()` or `listen()` on the result.
+ */
+export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
+  // Fastify's instance type is generic in its logger; the base type keeps it the default one.
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = fastify({
+    loggerInstance: logger,
+    // Request lines would log URLs, and a GET query string can carry PHI in its variables.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.maxBodyBytes,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema: deps.schema,
+    introspection: deps.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(deps.logger),
+    logger: deps.logger,
+    // Bearer tokens travel in the Authorization header, which no browser sends cross-site
+    // without a preflight, so its presence is as good as Apollo's own preflight headers.
+    csrfPrevention: {
+      requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'],
+    },
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
+      ApolloServerPluginCacheControlDisabled(),
+      ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequestDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.setErrorHandler(handleHttpError);
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send(graphqlErrorBody('Not found', ErrorCode.NotFound)),
+  );
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return undefined;
+    const query = queryTextOf(request);
+    if (query !== undefined && query.length > deps.maxQueryLength) {
+      return reply
+        .code(413)
+        .header('cache-control', 'no-store')
+        .send(
+          graphqlErrorBody(
+            `Query text exceeds the limit of ${deps.maxQueryLength} characters`,
+            ErrorCode.QueryTooLarge,
+          ),
+        );
+    }
+    return undefined;
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    // The foundation marks every GraphQL response uncacheable; directive-driven headers
+    // replace this once the layered cache computes them.
+    if (request.routeOptions.url === GRAPHQL_PATH && !reply.hasHeader('cache-control')) {
+      reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+
+  app.route({
+    url: GRAPHQL_PATH,
+    method: ['GET', 'POST'],
+    handler: fastifyApolloHandler(apollo, {
+      context: (request) =>
+        createRequestContext(
+          { db: deps.db, jwt: deps.jwt },
+          {
+            requestId: request.id,
+            authorization: request.headers.authorization,
+            clientAddress: request.ip,
+          },
+        ),
+    }),
+  });
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      const checks = await deps.checkReadiness();
+      const degraded = Object.values(checks).includes('degraded');
+      return { status: degraded ? 'degraded' : 'ready', checks };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+
+  return app;
+}
+
+function queryTextOf(request: FastifyRequest): string | undefined {
+  const source = request.method === 'GET' ? request.query : request.body;
+  if (typeof source !== 'object' || source === null) return undefined;
+  const query = (source as { query?: unknown }).query;
+  return typeof query === 'string' ? query : undefined;
+}
+
+/**
+ * Errors Fastify raises before GraphQL runs (a malformed or oversized body, a wrong content
+ * type) get a GraphQL-shaped body with a code, never Fastify's own format or a stack.
+ */
+function handleHttpError(
+  this: FastifyInstance,
+  error: { statusCode?: number; code?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const status = error.statusCode ?? 500;
+  reply.header('cache-control', 'no-store');
+  if (status === 413) {
+    return reply
+      .code(413)
+      .send(graphqlErrorBody('Request body too large', ErrorCode.PayloadTooLarge));
+  }
+  if (status === 415) {
+    return reply
+      .code(415)
+      .send(graphqlErrorBody('Unsupported content type', ErrorCode.UnsupportedMediaType));
+  }
+  if (status >= 400 && status < 500) {
+    return reply
+      .code(status)
+      .send(graphqlErrorBody('Malformed request body: expected valid JSON', ErrorCode.BadRequest));
+  }
+  request.log.error({ code: error.code }, 'unhandled HTTP error');
+  return reply
+    .code(500)
+    .send(graphqlErrorBody('Internal server error', ErrorCode.InternalServerError));
+}

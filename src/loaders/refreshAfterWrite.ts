@@ -1,0 +1,20 @@
+import type DataLoader from 'dataloader';
+import type { EntityName, EntityRows } from '../db/entities.js';
+import { RELATIONS, type RelationName } from '../db/relations.js';
+import type { Loaders } from './createLoaders.js';
+
+/**
+ * Brings the current request's L1 up to date after a committed write: the written row is
+ * primed, and every relation list that may contain it, derived from RELATIONS, is dropped.
+ */
+export function refreshAfterWrite<E extends EntityName>(
+  loaders: Loaders,
+  entity: E,
+  row: EntityRows[E],
+): void {
+  const loader = loaders.entities[entity] as unknown as DataLoader<string, EntityRows[E] | null>;
+  loader.clear(row.id).prime(row.id, row);
+  for (const name of Object.keys(RELATIONS) as RelationName[]) {
+    if (RELATIONS[name].target === entity) loaders.relations[name].clearAll();
+  }
+}

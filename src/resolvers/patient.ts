@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { searchPatients, type SearchScope } from '../db/queries/searchPatients.js';
+import { setConsent, updatePatient } from '../db/mutations/patient.js';
+import { NotFoundError, ForbiddenError } from '../errors.js';
+import type { RequestContext } from '../graphql/context.js';
+import { isUuid } from '../graphql/ids.js';
+import { validateInput } from '../graphql/validateInput.js';
+import type { Resolvers } from '../generated/graphql.js';
+import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
+import { rethrowWriteError } from './rethrowWriteError.js';
+
+const searchTerm = z.string().trim().min(2, 'must have at least 2 characters').max(100);
+const pageSize = z.number().int().min(1).max(100);
+const uuid = z.string().refine(isUuid, 'must be a uuid');
+const updatePatientInput = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ()./-]{5,30}$/, 'must be a phone number')
+    .nullish(),
+  primaryDoctorId: uuid.nullish(),
+});
+
+export const patientResolvers: Resolvers = {
+  Query: {
+    patient: (_root, { id }, ctx) => ctx.loaders.entities.Patient.load(id),
+    patients: async (_root, args, ctx) => {
+      const term = validateInput(searchTerm, args.search, 'search');
+      const first = validateInput(pageSize, args.first, 'first');
+      const rows = await searchPatients(
+        ctx.db,
+        ctx.principal.tenantId,
+        term,
+        first,
+        searchScope(ctx),
+      );
+      for (const row of rows) ctx.loaders.entities.Patient.prime(row.id, row);
+      return rows;
+    },
+  },
+  Mutation: {
+    updatePatient: async (_root, { id, input }, ctx) => {
+      const changes = validateInput(updatePatientInput, input, 'input');
+      const row = await updatePatient(ctx.db, ctx.principal.tenantId, id, changes).catch(
+        rethrowWriteError('primaryDoctorId'),
+      );
+      if (row === undefined) throw new NotFoundError('Patient');
+      refreshAfterWrite(ctx.loaders, 'Patient', row);
+      return row;
+    },
+    setConsent: async (_root, { patientId, granted }, ctx) => {
+      const row = await setConsent(ctx.db, ctx.principal.tenantId, patientId, granted);
+      if (row === undefined) throw new NotFoundError('Patient');
+      refreshAfterWrite(ctx.loaders, 'Patient', row);
+      return row;
+    },
+  },
+  Patient: {
+    primaryDoctor: (patient, _args, ctx) =>
+      patient.primaryDoctorId === null
+        ? null
+        : ctx.loaders.entities.Doctor.load(patient.primaryDoctorId),
+    careTeam: (patient, _args, ctx) => ctx.loaders.relations.patientCareTeam.load(patient.id),
+    records: async (patient, args, ctx) => {
+      const first = validateInput(pageSize, args.first, 'first');
+      const records = await ctx.loaders.relations.patientRecords.load(patient.id);
+      return records.slice(0, first);
+    },
+    studies: (patient, _args, ctx) => ctx.loaders.relations.patientStudies.load(patient.id),
+  },
+};
+
+/** The patients a search may return, by role. The permission layer has already allowed the role. */
+function searchScope(ctx: RequestContext): SearchScope {
+  const { role, doctorId, patientId } = ctx.principal;
+  if (role === 'frontdesk') return { kind: 'tenant' };
+  if (role === 'clinician' && doctorId !== undefined) return { kind: 'careTeam', doctorId };
+  if (role === 'patient' && patientId !== undefined) return { kind: 'self', patientId };
+  throw new ForbiddenError();
+}
