@@ -3,6 +3,7 @@ import { ENTITY_NAMES, type EntityName, type EntityRows } from '../db/entities.j
 import { RELATIONS, type RelationName, type RelationSpec } from '../db/relations.js';
 import { batchLoadEntities, normalizeId, type BatchLoadDeps } from './batchLoadEntities.js';
 import { batchLoadRelation } from './batchLoadRelation.js';
+import { createBatchWindow, type BatchWindow } from './batchWindow.js';
 
 export type EntityLoader<E extends EntityName> = DataLoader<string, EntityRows[E] | null>;
 
@@ -26,8 +27,9 @@ const MAX_BATCH_SIZE = 1000;
  * tenant is fixed for their lifetime, and every SQL statement they send filters by it.
  */
 export function createLoaders(deps: BatchLoadDeps): Loaders {
+  const window = createBatchWindow();
   const entities = Object.fromEntries(
-    ENTITY_NAMES.map((entity) => [entity, createEntityLoader(deps, entity)]),
+    ENTITY_NAMES.map((entity) => [entity, createEntityLoader(deps, window, entity)]),
   ) as { [E in EntityName]: EntityLoader<E> };
 
   const relationLoader = <R extends RelationName>(name: R): RelationLoader<R> => {
@@ -35,13 +37,13 @@ export function createLoaders(deps: BatchLoadDeps): Loaders {
     const target = entities[relation.target] as unknown as DataLoader<string, unknown>;
     return new DataLoader(
       async (ownerIds: ReadonlyArray<string>) => {
-        const groups = await batchLoadRelation(deps, relation, ownerIds);
+        const groups = await window.track(() => batchLoadRelation(deps, relation, ownerIds));
         // Rows fetched through a relation are primed into the entity loader, so that the same
         // row asked for by id later in the request costs no statement.
         for (const group of groups) for (const row of group) target.prime(row.id, row);
         return groups;
       },
-      { maxBatchSize: MAX_BATCH_SIZE, cacheKeyFn: normalizeId },
+      { maxBatchSize: MAX_BATCH_SIZE, cacheKeyFn: normalizeId, batchScheduleFn: window.schedule },
     );
   };
 
@@ -56,9 +58,13 @@ export function createLoaders(deps: BatchLoadDeps): Loaders {
   };
 }
 
-function createEntityLoader<E extends EntityName>(deps: BatchLoadDeps, entity: E): EntityLoader<E> {
-  return new DataLoader((ids: ReadonlyArray<string>) => batchLoadEntities(deps, entity, ids), {
-    maxBatchSize: MAX_BATCH_SIZE,
-    cacheKeyFn: normalizeId,
-  });
+function createEntityLoader<E extends EntityName>(
+  deps: BatchLoadDeps,
+  window: BatchWindow,
+  entity: E,
+): EntityLoader<E> {
+  return new DataLoader(
+    (ids: ReadonlyArray<string>) => window.track(() => batchLoadEntities(deps, entity, ids)),
+    { maxBatchSize: MAX_BATCH_SIZE, cacheKeyFn: normalizeId, batchScheduleFn: window.schedule },
+  );
 }

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import { createApp } from '../../src/app.js';
+import type { Role } from '../../src/auth/principal.js';
+import { signToken } from '../../src/auth/tokens.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
+import { createMetrics, type Metrics } from '../../src/http/metrics.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestDatabase } from './testDatabase.js';
+
+export interface GraphQLResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: {
+    data?: Record<string, unknown> | null;
+    errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
+  };
+}
+
+export interface TokenOptions {
+  readonly role: Role;
+  readonly tenant?: string;
+  readonly doctorId?: string;
+  readonly patientId?: string;
+  readonly expiresIn?: string | number;
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  readonly database: DatabaseHandle;
+  readonly metrics: Metrics;
+  /** SQL statements sent since the server started. */
+  statements(): number;
+  token(options: TokenOptions): Promise<string>;
+  graphql(
+    query: string,
+    options?: {
+      variables?: Record<string, unknown>;
+      token?: string;
+      headers?: Record<string, string>;
+    },
+  ): Promise<GraphQLResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service exactly as `main.ts` wires it, on its own fresh database and a random
+ * loopback port.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  let statements = 0;
+  const metrics = createMetrics();
+  const database = await createTestDatabase((table) => {
+    statements++;
+    metrics.dbQueries.inc({ table });
+  });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  const logger = createLogger({ level: config.logLevel });
+  const app = await createApp({ config, logger, database, metrics });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = app.listeningOrigin;
+
+  return {
+    url,
+    app,
+    config,
+    database,
+    metrics,
+    statements: () => statements,
+    token: (options) =>
+      signToken(
+        {
+          sub: `test-${options.role}`,
+          tenant: options.tenant ?? 't1',
+          role: options.role,
+          doctorId: options.doctorId,
+          patientId: options.patientId,
+        },
+        config.jwt,
+        options.expiresIn ?? '1h',
+      ),
+    graphql: async (query, options = {}) => {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+          ...options.headers,
+        },
+        body: JSON.stringify({ query, variables: options.variables }),
+      });
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as GraphQLResponse['body'],
+      };
+    },
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
