@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
 import fastify, {
   type FastifyBaseLogger,
   LogController,
@@ -67,15 +67,29 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     csrfPrevention: {
       requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'],
     },
+    // main.ts owns shutdown: Apollo's own handler would re-raise the signal and kill the
+    // process before the database pool is closed.
+    stopOnTerminationSignals: false,
     plugins: [
-      fastifyApolloDrainPlugin(app),
       // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
       ApolloServerPluginCacheControlDisabled(),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
   await apollo.start();
+  // fastify.close() stops accepting connections and waits for in-flight requests; Apollo stops
+  // once they are done.
+  app.addHook('onClose', async () => {
+    await apollo.stop();
+  });
 
+  // While draining, every response closes its connection, so that keep-alive sockets do not
+  // hold the shutdown open until their idle timeout.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -111,6 +125,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return undefined;
   });
   app.addHook('onSend', async (request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
     // The foundation marks every GraphQL response uncacheable; directive-driven headers
     // replace this once the layered cache computes them.
     if (request.routeOptions.url === GRAPHQL_PATH && !reply.hasHeader('cache-control')) {

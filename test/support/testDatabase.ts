@@ -21,6 +21,26 @@ export function databaseUrl(baseUrl: string, database: string): string {
   return url.toString();
 }
 
+/** A fresh database with the schema migrated and no rows, on the same backend as the run. */
+export async function createEmptyDatabase(): Promise<DatabaseHandle> {
+  const run = inject('postgresRun');
+  if (run === null) {
+    const handle = await createDatabase({ url: undefined });
+    await handle.migrate();
+    return handle;
+  }
+  const name = `${run.runId}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(run.baseUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const handle = await createDatabase({ url: databaseUrl(run.baseUrl, name), poolMax: 2 });
+  await handle.migrate();
+  return handle;
+}
+
 /**
  * A fresh, migrated and seeded database for one test file: a clone of the run's template on
  * real Postgres when DATABASE_URL is set, an in-memory PGlite otherwise.

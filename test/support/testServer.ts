@@ -49,7 +49,10 @@ export interface TestServer {
  * Starts the service exactly as `main.ts` wires it, on its own fresh database and a random
  * loopback port.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  configure?: (app: FastifyInstance) => void,
+): Promise<TestServer> {
   let statements = 0;
   const metrics = createMetrics();
   const database = await createTestDatabase((table) => {
@@ -59,6 +62,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const logger = createLogger({ level: config.logLevel });
   const app = await createApp({ config, logger, database, metrics });
+  configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;
 

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+interface Banner {
+  readonly origin: string;
+  readonly tokens: Record<string, string>;
+  readonly patientId: string;
+}
+
+/** Starts `src/main.ts` as `npm start` does, with neither DATABASE_URL nor REDIS_URL set. */
+function startEmbedded(): { child: ChildProcess; banner: Promise<Banner> } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    EMBEDDED_SEED_PATIENTS: '20',
+  };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  delete env.NODE_ENV;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const banner = new Promise<Banner>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const origin = /serving (http:\/\/[^/\s]+)\/graphql/.exec(out)?.[1];
+      const patientId = /patient\(id: \\"([0-9a-f-]{36})\\"\)/.exec(out)?.[1];
+      const tokens: Record<string, string> = {};
+      for (const [, role, token] of out.matchAll(/export ([A-Z]+)_TOKEN=(\S+)/g)) {
+        if (role !== undefined && token !== undefined) tokens[role] = token;
+      }
+      if (origin && patientId && Object.keys(tokens).length === 5)
+        resolve({ origin, tokens, patientId });
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`exited early with ${String(code)}`));
+    });
+  });
+  return { child, banner };
+}
+
+describe('the embedded default', () => {
+  let child: ChildProcess;
+  let banner: Banner;
+
+  beforeAll(async () => {
+    const started = startEmbedded();
+    child = started.child;
+    banner = await started.banner;
+  }, 120_000);
+  afterAll(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('starts on PGlite, seeds, and prints a token per role with an example', () => {
+    expect(Object.keys(banner.tokens).sort()).toEqual([
+      'ADMIN',
+      'AUDITOR',
+      'CLINICIAN',
+      'FRONTDESK',
+      'PATIENT',
+    ]);
+  });
+
+  it('serves the chart query with the printed clinician token', async () => {
+    const response = await fetch(`${banner.origin}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${banner.tokens.CLINICIAN ?? ''}`,
+      },
+      body: JSON.stringify({
+        query: `query ($id: ID!) { patient(id: $id) { name careTeam { name } records { diagnosis author { name department { name } } } studies { modality orderingDoctor { name } } } }`,
+        variables: { id: banner.patientId },
+      }),
+    });
+    const body = (await response.json()) as {
+      data: { patient: { records: unknown[]; careTeam: unknown[] } };
+      errors?: unknown;
+    };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.patient.records.length).toBeGreaterThanOrEqual(10);
+    expect(body.data.patient.careTeam.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('drains and exits cleanly on SIGTERM', async () => {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+    await expect(fetch(`${banner.origin}/healthz`)).rejects.toThrow();
+  });
+});
