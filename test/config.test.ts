@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_CACHE_ENCRYPTION_KEY, DEV_JWT_SECRET, loadConfig } from '../src/config.js';
+
+const KEY_A = Buffer.alloc(32, 1).toString('base64');
+const KEY_B = Buffer.alloc(32, 2).toString('base64');
+const SECRET = 'a-production-secret-that-is-long-enough-123';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database, the in-process store and dev secrets, with warnings', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.introspection).toBe(true);
+    expect(config.warnings).toHaveLength(2);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('refuses dev defaults when NODE_ENV=production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'JWT_SECRET: required when NODE_ENV=production',
+        'CACHE_ENCRYPTION_KEY: required when NODE_ENV=production',
+        'DATABASE_URL: required when NODE_ENV=production (no embedded database)',
+      ]);
+    }
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET: DEV_JWT_SECRET,
+        CACHE_ENCRYPTION_KEY: DEV_CACHE_ENCRYPTION_KEY,
+        DATABASE_URL: 'postgres://db/caregraph',
+      }),
+    ).toThrow(/development secret is refused[\s\S]*development key is refused/);
+  });
+
+  it('disables introspection in production', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      CACHE_ENCRYPTION_KEY: KEY_A,
+      DATABASE_URL: 'postgres://db/caregraph',
+    });
+    expect(config.introspection).toBe(false);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('reads a comma-separated key list for rotation, first key first', () => {
+    const config = loadConfig({ CACHE_ENCRYPTION_KEY: `${KEY_B}, ${KEY_A}` });
+    expect(config.cacheEncryptionKeys.map((k) => k[0])).toEqual([2, 1]);
+    expect(() => loadConfig({ CACHE_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow('key 1 is not base64 of 32 bytes');
+  });
+
+  it('validates URLs and numbers, listing every problem', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://cache', PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(
+      /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*REDIS_URL: must be a redis/,
+    );
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
+  });
+});
