@@ -22,9 +22,12 @@ function interpolate(value: string): string {
     JWT_SECRET: 'a-sample-secret-that-is-long-enough-0123456789',
     CACHE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
   };
-  return value.replace(/\$\{(\w+)(?::-([^}]*)|:\?[^}]*)?\}/g, (_, name: string, fallback?: string) => {
-    return samples[name] ?? fallback ?? '';
-  });
+  return value.replace(
+    /\$\{(\w+)(?::-([^}]*)|:\?[^}]*)?\}/g,
+    (_, name: string, fallback?: string) => {
+      return samples[name] ?? fallback ?? '';
+    },
+  );
 }
 
 describe('docker-compose.yml', () => {
@@ -42,10 +45,12 @@ describe('docker-compose.yml', () => {
     expect(interpolate(command[command.indexOf('--requirepass') + 1] ?? '')).not.toBe('');
   });
 
-  it("gives the api only variables the config module reads, and a configuration it accepts", () => {
+  it('gives the api only variables the config module reads, and a configuration it accepts', () => {
     const environment = api?.environment ?? {};
     for (const name of Object.keys(environment)) expect(CONFIG_ENV_VARS).toContain(name);
-    const config = loadConfig(Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(v)])));
+    const config = loadConfig(
+      Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(v)])),
+    );
     expect(config.env).toBe('production');
     expect(config.host).toBe('0.0.0.0');
     expect(api?.ports).toContain(`${config.port}:${config.port}`);
@@ -59,12 +64,15 @@ describe('docker-compose.yml', () => {
     expect(database.username).toBe(postgres?.environment?.POSTGRES_USER);
     const cache = new URL(interpolate(environment.REDIS_URL ?? ''));
     expect(cache.hostname).toBe('redis');
-    expect(cache.password).toBe(interpolate(redis?.command?.[redis.command.indexOf('--requirepass') + 1] ?? ''));
+    expect(cache.password).toBe(
+      interpolate(redis?.command?.[redis.command.indexOf('--requirepass') + 1] ?? ''),
+    );
   });
 
   it('migrates before the api starts', () => {
     expect(migrate?.command).toEqual(['node', 'dist/cli/migrate.js']);
     expect(api?.depends_on?.migrate?.condition).toBe('service_completed_successfully');
-    for (const name of Object.keys(migrate?.environment ?? {})) expect(CONFIG_ENV_VARS).toContain(name);
+    for (const name of Object.keys(migrate?.environment ?? {}))
+      expect(CONFIG_ENV_VARS).toContain(name);
   });
 });

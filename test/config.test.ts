@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_CACHE_ENCRYPTION_KEY, DEV_JWT_SECRET, loadConfig } from '../src/config.js';
+import {
+  ConfigError,
+  DEV_CACHE_ENCRYPTION_KEY,
+  DEV_JWT_SECRET,
+  loadConfig,
+} from '../src/config.js';
 
 const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(32, 2).toString('base64');
@@ -51,13 +56,15 @@ describe('loadConfig', () => {
   it('reads a comma-separated key list for rotation, first key first', () => {
     const config = loadConfig({ CACHE_ENCRYPTION_KEY: `${KEY_B}, ${KEY_A}` });
     expect(config.cacheEncryptionKeys.map((k) => k[0])).toEqual([2, 1]);
-    expect(() => loadConfig({ CACHE_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow('key 1 is not base64 of 32 bytes');
+    expect(() => loadConfig({ CACHE_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow(
+      'key 1 is not base64 of 32 bytes',
+    );
   });
 
   it('validates URLs and numbers, listing every problem', () => {
-    expect(() => loadConfig({ REDIS_URL: 'http://cache', PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(
-      /PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*REDIS_URL: must be a redis/,
-    );
+    expect(() =>
+      loadConfig({ REDIS_URL: 'http://cache', PORT: 'eighty', DATABASE_URL: 'mysql://x' }),
+    ).toThrow(/PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*REDIS_URL: must be a redis/);
     expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
   });
 

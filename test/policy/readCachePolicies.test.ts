@@ -13,11 +13,23 @@ describe('readCachePolicies', () => {
   const policies = readCachePolicies(buildSchema(loadTypeDefs()));
 
   it('reads the type-level policies of the schema', () => {
-    expect(policies.get('Patient')?.policy).toEqual({ cacheClass: 'phi', maxAgeSeconds: 300, source: 'type' });
+    expect(policies.get('Patient')?.policy).toEqual({
+      cacheClass: 'phi',
+      maxAgeSeconds: 300,
+      source: 'type',
+    });
     expect(policies.get('MedicalRecord')?.policy?.cacheClass).toBe('phi');
     expect(policies.get('Study')?.policy?.cacheClass).toBe('phi');
-    expect(policies.get('Doctor')?.policy).toEqual({ cacheClass: 'reference', maxAgeSeconds: 3600, source: 'type' });
-    expect(policies.get('Department')?.policy).toEqual({ cacheClass: 'reference', maxAgeSeconds: 7200, source: 'type' });
+    expect(policies.get('Doctor')?.policy).toEqual({
+      cacheClass: 'reference',
+      maxAgeSeconds: 3600,
+      source: 'type',
+    });
+    expect(policies.get('Department')?.policy).toEqual({
+      cacheClass: 'reference',
+      maxAgeSeconds: 7200,
+      source: 'type',
+    });
   });
 
   it('refines fields with their own directive, taking the smaller maxAge', () => {
@@ -66,7 +78,9 @@ describe('readCachePolicies', () => {
       type P @phi(maxAge: 86400) { id: ID! }
       type Q @reference(maxAge: -1) { id: ID! }
       type R @phi @reference { id: ID! }`);
-    expect(() => readCachePolicies(schema)).toThrow(/P: @phi\(maxAge: 86400\) exceeds[\s\S]*Q: @reference\(maxAge\) must be a non-negative integer[\s\S]*R carries both/);
+    expect(() => readCachePolicies(schema)).toThrow(
+      /P: @phi\(maxAge: 86400\) exceeds[\s\S]*Q: @reference\(maxAge\) must be a non-negative integer[\s\S]*R carries both/,
+    );
   });
 
   it('makes the service refuse to start on a schema with @phi(maxAge: 301)', () => {
