@@ -65,8 +65,8 @@ describe('createBatchWindow', () => {
   it('keeps dispatching after a batch fails', async () => {
     const window = createBatchWindow();
     let fail = true;
-    const loader = new DataLoader(
-      (ids: readonly string[]) =>
+    const loader = new DataLoader<string, string>(
+      (ids) =>
         window.track(() =>
           fail ? Promise.reject(new Error('database down')) : Promise.resolve(ids),
         ),
