@@ -80,6 +80,18 @@ describe('authentication and bad input', () => {
     expectNoStack(body);
   });
 
+  it('answers an unsupported content type with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const token = await server.token({ role: 'admin' });
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` },
+      body: '<query/>',
+    });
+    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(response.status).toBe(415);
+    expect(body.errors[0]?.extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('answers an unknown field with GRAPHQL_VALIDATION_FAILED', async () => {
     const token = await server.token({ role: 'admin' });
     const response = await server.graphql('{ departments { name socialSecurityNumber } }', {
