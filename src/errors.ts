@@ -28,9 +28,13 @@ export const FRAMEWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
-const OWN_ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+// INTERNAL_SERVER_ERROR is deliberately absent: Apollo stamps it on every uncoded error before
+// formatError runs, so its message is whatever the failure said (SQL with its parameters, say).
+const OWN_ERROR_CODES: ReadonlySet<string> = new Set(
+  Object.values(ErrorCode).filter((code) => code !== ErrorCode.InternalServerError),
+);
 
-/** True for a code that may reach a client unmasked. */
+/** True for a code that may reach a client unmasked, with its message. */
 export function isClientErrorCode(code: unknown): code is string {
   return typeof code === 'string' && (OWN_ERROR_CODES.has(code) || FRAMEWORK_ERROR_CODES.has(code));
 }

@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { UnauthenticatedError } from '../errors.js';
-import { isUuid } from '../graphql/ids.js';
+import { isUuid, normalizeId } from '../graphql/ids.js';
 import { isRole, type Principal } from './principal.js';
 
 export interface JwtSettings {
@@ -69,7 +69,7 @@ function principalOf(claims: Record<string, unknown>): Principal {
     userId: sub,
     tenantId: tenant,
     role,
-    doctorId: role === 'clinician' ? doctorId : undefined,
-    patientId: role === 'patient' ? patientId : undefined,
+    doctorId: role === 'clinician' && doctorId !== undefined ? normalizeId(doctorId) : undefined,
+    patientId: role === 'patient' && patientId !== undefined ? normalizeId(patientId) : undefined,
   };
 }

@@ -82,7 +82,8 @@ const DIAGNOSES: ReadonlyArray<readonly [string, string]> = [
 /**
  * Writes deterministic synthetic data for tenants t1 and t2: 10 departments and 60 doctors
  * each, then patients with 10–30 records (20 on average), 1–5 studies and a care team of 2–4
- * doctors. Rows go in with multi-row INSERTs, one batch of patients at a time.
+ * doctors. Rows go in with multi-row INSERTs, one batch of patients at a time. Ids are drawn from
+ * the seed, so running it again over the same data inserts nothing new.
  *
  * @returns how many rows of each kind were written.
  */
@@ -115,8 +116,8 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
       specialty: faker.helpers.arrayElement(DEPARTMENT_NAMES),
       departmentId: faker.helpers.arrayElement(depts).id,
     }));
-    await db.insert(departments).values(depts);
-    await db.insert(doctors).values(docs);
+    await db.insert(departments).values(depts).onConflictDoNothing();
+    await db.insert(doctors).values(docs).onConflictDoNothing();
     doctorsByTenant.set(tenantId, docs);
   }
 
@@ -226,13 +227,19 @@ const ROWS_PER_INSERT = 500;
 
 async function insertPatientBatch(db: Database, batch: PatientBatch): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.insert(patients).values(batch.patients);
-    await tx.insert(careTeam).values(batch.careTeam);
+    await tx.insert(patients).values(batch.patients).onConflictDoNothing();
+    await tx.insert(careTeam).values(batch.careTeam).onConflictDoNothing();
     for (let i = 0; i < batch.records.length; i += ROWS_PER_INSERT) {
-      await tx.insert(medicalRecords).values(batch.records.slice(i, i + ROWS_PER_INSERT));
+      await tx
+        .insert(medicalRecords)
+        .values(batch.records.slice(i, i + ROWS_PER_INSERT))
+        .onConflictDoNothing();
     }
     for (let i = 0; i < batch.studies.length; i += ROWS_PER_INSERT) {
-      await tx.insert(studies).values(batch.studies.slice(i, i + ROWS_PER_INSERT));
+      await tx
+        .insert(studies)
+        .values(batch.studies.slice(i, i + ROWS_PER_INSERT))
+        .onConflictDoNothing();
     }
   });
 }

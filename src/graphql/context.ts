@@ -1,4 +1,3 @@
-import { authenticate, type JwtSettings } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { createLoaders, type Loaders } from '../loaders/createLoaders.js';
@@ -14,25 +13,18 @@ export interface RequestContext {
 
 export interface ContextDeps {
   readonly db: Database;
-  readonly jwt: JwtSettings;
 }
 
 export interface IncomingRequest {
   readonly requestId: string;
-  readonly authorization: string | undefined;
+  /** The caller, already authenticated by the HTTP layer. */
+  readonly principal: Principal;
   readonly clientAddress: string;
 }
 
-/**
- * Authenticates the request and builds its context, with loaders bound to the caller's tenant.
- *
- * @throws UnauthenticatedError (HTTP 401) when the bearer token is missing or invalid.
- */
-export async function createRequestContext(
-  deps: ContextDeps,
-  request: IncomingRequest,
-): Promise<RequestContext> {
-  const principal = await authenticate(request.authorization, deps.jwt);
+/** Builds a request's context, with loaders bound to the caller's tenant. */
+export function createRequestContext(deps: ContextDeps, request: IncomingRequest): RequestContext {
+  const { principal } = request;
   return {
     requestId: request.requestId,
     principal,

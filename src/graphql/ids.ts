@@ -1,3 +1,5 @@
+import { NotFoundError } from '../errors.js';
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -6,4 +8,19 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  */
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value);
+}
+
+/** Postgres prints uuids in lower case; clients may send either. */
+export function normalizeId(id: string): string {
+  return id.toLowerCase();
+}
+
+/**
+ * The normalised id of the entity a mutation names.
+ *
+ * @throws NotFoundError when the id is not a uuid, since such an id names nothing.
+ */
+export function entityIdOf(id: string, entity: string): string {
+  if (!isUuid(id)) throw new NotFoundError(entity);
+  return normalizeId(id);
 }

@@ -11,9 +11,10 @@ import fastify, {
 } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
-import type { JwtSettings } from '../auth/authenticate.js';
 import type { Database } from '../db/client.js';
-import { ErrorCode } from '../errors.js';
+import { authenticate, type JwtSettings } from '../auth/authenticate.js';
+import type { Principal } from '../auth/principal.js';
+import { ErrorCode, UnauthenticatedError, invariant } from '../errors.js';
 import { createRequestContext, type RequestContext } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { createFormatError } from './formatError.js';
@@ -103,13 +104,28 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       reply.elapsedTime / 1000,
     );
   });
+  // GraphQL requests are JSON (or GET); anything else is refused as 415 rather than half-parsed.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleHttpError);
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send(graphqlErrorBody('Not found', ErrorCode.NotFound)),
   );
 
+  // Authentication runs before Apollo, so that a request without a valid token gets 401 over
+  // GET as over POST (Apollo's CSRF check would otherwise answer a bare GET first).
+  const principals = new WeakMap<FastifyRequest, Principal>();
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return undefined;
+    try {
+      principals.set(request, await authenticate(request.headers.authorization, deps.jwt));
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) throw error;
+      return reply
+        .code(401)
+        .header('cache-control', 'no-store')
+        .header('www-authenticate', 'Bearer')
+        .send(graphqlErrorBody(error.message, ErrorCode.Unauthenticated));
+    }
     const query = queryTextOf(request);
     if (query !== undefined && query.length > deps.maxQueryLength) {
       return reply
@@ -138,15 +154,16 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
     handler: fastifyApolloHandler(apollo, {
-      context: (request) =>
-        createRequestContext(
-          { db: deps.db, jwt: deps.jwt },
-          {
-            requestId: request.id,
-            authorization: request.headers.authorization,
-            clientAddress: request.ip,
-          },
-        ),
+      context: (request) => {
+        const principal = principals.get(request);
+        invariant(principal !== undefined, 'the preHandler authenticates every GraphQL request');
+        return Promise.resolve(
+          createRequestContext(
+            { db: deps.db },
+            { requestId: request.id, principal, clientAddress: request.ip },
+          ),
+        );
+      },
     }),
   });
 

@@ -1,6 +1,6 @@
 import type { Database } from '../db/client.js';
 import { fetchEntityRows, type EntityName, type EntityRows } from '../db/entities.js';
-import { isUuid } from '../graphql/ids.js';
+import { isUuid, normalizeId } from '../graphql/ids.js';
 
 export interface BatchLoadDeps {
   readonly db: Database;
@@ -22,9 +22,4 @@ export async function batchLoadEntities<E extends EntityName>(
   const rows = await fetchEntityRows(deps.db, entity, deps.tenantId, wanted);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(normalizeId(id)) ?? null);
-}
-
-/** Postgres prints uuids in lower case; clients may send either. */
-export function normalizeId(id: string): string {
-  return id.toLowerCase();
 }

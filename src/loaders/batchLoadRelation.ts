@@ -1,7 +1,7 @@
 import type { EntityName, EntityRows } from '../db/entities.js';
 import type { RelationSpec } from '../db/relations.js';
-import { isUuid } from '../graphql/ids.js';
-import { normalizeId, type BatchLoadDeps } from './batchLoadEntities.js';
+import { isUuid, normalizeId } from '../graphql/ids.js';
+import type { BatchLoadDeps } from './batchLoadEntities.js';
 
 /**
  * The one batch-load path for to-many relations: one SQL statement for every owner of the

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import { ENTITY_NAMES, type EntityName, type EntityRows } from '../db/entities.js';
 import { RELATIONS, type RelationName, type RelationSpec } from '../db/relations.js';
-import { batchLoadEntities, normalizeId, type BatchLoadDeps } from './batchLoadEntities.js';
+import { normalizeId } from '../graphql/ids.js';
+import { batchLoadEntities, type BatchLoadDeps } from './batchLoadEntities.js';
 import { batchLoadRelation } from './batchLoadRelation.js';
 import { createBatchWindow, type BatchWindow } from './batchWindow.js';
 

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../graphql/context.js';
-import { normalizeId } from '../loaders/batchLoadEntities.js';
+import { normalizeId } from '../graphql/ids.js';
 
 /**
  * True when the caller is the patient themselves.

@@ -2,19 +2,21 @@ import { z } from 'zod';
 import { updateDoctor } from '../db/mutations/doctor.js';
 import { listDoctors } from '../db/queries/listReference.js';
 import { NotFoundError } from '../errors.js';
-import { isUuid } from '../graphql/ids.js';
+import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
 const text = z.string().trim().min(1).max(200);
-const updateDoctorInput = z.object({
-  name: text.optional(),
-  title: text.optional(),
-  specialty: text.optional(),
-  departmentId: z.string().refine(isUuid, 'must be a uuid').optional(),
-});
+const updateDoctorInput = z
+  .object({
+    name: text.optional(),
+    title: text.optional(),
+    specialty: text.optional(),
+    departmentId: z.string().refine(isUuid, 'must be a uuid').optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, 'must change at least one field');
 
 export const doctorResolvers: Resolvers = {
   Query: {
@@ -31,9 +33,12 @@ export const doctorResolvers: Resolvers = {
   Mutation: {
     updateDoctor: async (_root, { id, input }, ctx) => {
       const changes = validateInput(updateDoctorInput, input, 'input');
-      const row = await updateDoctor(ctx.db, ctx.principal.tenantId, id, changes).catch(
-        rethrowWriteError('departmentId'),
-      );
+      const row = await updateDoctor(
+        ctx.db,
+        ctx.principal.tenantId,
+        entityIdOf(id, 'Doctor'),
+        changes,
+      ).catch(rethrowWriteError('departmentId'));
       if (row === undefined) throw new NotFoundError('Doctor');
       refreshAfterWrite(ctx.loaders, 'Doctor', row);
       return row;

@@ -3,7 +3,7 @@ import { searchPatients, type SearchScope } from '../db/queries/searchPatients.j
 import { setConsent, updatePatient } from '../db/mutations/patient.js';
 import { NotFoundError, ForbiddenError } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
-import { isUuid } from '../graphql/ids.js';
+import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
@@ -12,14 +12,16 @@ import { rethrowWriteError } from './rethrowWriteError.js';
 const searchTerm = z.string().trim().min(2, 'must have at least 2 characters').max(100);
 const pageSize = z.number().int().min(1).max(100);
 const uuid = z.string().refine(isUuid, 'must be a uuid');
-const updatePatientInput = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
-  phone: z
-    .string()
-    .regex(/^\+?[0-9 ()./-]{5,30}$/, 'must be a phone number')
-    .nullish(),
-  primaryDoctorId: uuid.nullish(),
-});
+const updatePatientInput = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 ()./-]{5,30}$/, 'must be a phone number')
+      .nullish(),
+    primaryDoctorId: uuid.nullish(),
+  })
+  .refine((input) => Object.keys(input).length > 0, 'must change at least one field');
 
 export const patientResolvers: Resolvers = {
   Query: {
@@ -41,15 +43,23 @@ export const patientResolvers: Resolvers = {
   Mutation: {
     updatePatient: async (_root, { id, input }, ctx) => {
       const changes = validateInput(updatePatientInput, input, 'input');
-      const row = await updatePatient(ctx.db, ctx.principal.tenantId, id, changes).catch(
-        rethrowWriteError('primaryDoctorId'),
-      );
+      const row = await updatePatient(
+        ctx.db,
+        ctx.principal.tenantId,
+        entityIdOf(id, 'Patient'),
+        changes,
+      ).catch(rethrowWriteError('primaryDoctorId'));
       if (row === undefined) throw new NotFoundError('Patient');
       refreshAfterWrite(ctx.loaders, 'Patient', row);
       return row;
     },
     setConsent: async (_root, { patientId, granted }, ctx) => {
-      const row = await setConsent(ctx.db, ctx.principal.tenantId, patientId, granted);
+      const row = await setConsent(
+        ctx.db,
+        ctx.principal.tenantId,
+        entityIdOf(patientId, 'Patient'),
+        granted,
+      );
       if (row === undefined) throw new NotFoundError('Patient');
       refreshAfterWrite(ctx.loaders, 'Patient', row);
       return row;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { updateStudyReport } from '../db/mutations/study.js';
 import { NotFoundError } from '../errors.js';
+import { entityIdOf } from '../graphql/ids.js';
 import { toIsoTimestamp } from '../graphql/timestamps.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
@@ -15,7 +16,13 @@ export const studyResolvers: Resolvers = {
   Mutation: {
     updateStudyReport: async (_root, { id, reportStatus, report }, ctx) => {
       const text = validateInput(reportText, report, 'report');
-      const row = await updateStudyReport(ctx.db, ctx.principal.tenantId, id, reportStatus, text);
+      const row = await updateStudyReport(
+        ctx.db,
+        ctx.principal.tenantId,
+        entityIdOf(id, 'Study'),
+        reportStatus,
+        text,
+      );
       if (row === undefined) throw new NotFoundError('Study');
       refreshAfterWrite(ctx.loaders, 'Study', row);
       return row;

@@ -1,7 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { departments, doctors, studies } from '../../src/db/tables/index.js';
 import { seededPatient, type SeededPatient } from '../support/fixtures.js';
+import { queryRows } from '../support/queryRows.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 
 describe('mutations', () => {
@@ -287,10 +288,19 @@ describe('read permissions', () => {
 
   it("limits a clinician's search to their care team's patients", async () => {
     const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
-    const response = await server.graphql(`{ patients(search: "M00000", first: 100) { id } }`, {
-      token,
-    });
-    expect(response.body.errors).toBeUndefined();
+    const [row] = await queryRows<{ name: string }>(
+      server.database.db,
+      sql`select name from patients where id = ${patient.patientId}`,
+    );
+    const lastName = row?.name.split(' ').at(-1) ?? '';
+    const byName = await server.graphql(
+      `query ($q: String!) { patients(search: $q, first: 100) { id } }`,
+      {
+        token,
+        variables: { q: lastName.toUpperCase() },
+      },
+    );
+    expect(byName.body.data?.patients).toContainEqual({ id: patient.patientId });
     const frontdesk = await server.token({ role: 'frontdesk' });
     const all = await server.graphql(`{ patients(search: "a", first: 100) { id } }`, {
       token: frontdesk,

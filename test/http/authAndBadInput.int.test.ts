@@ -26,6 +26,14 @@ describe('authentication and bad input', () => {
     expect(response.body.data).toBeUndefined();
   });
 
+  it('answers a GET without a token with 401 UNAUTHENTICATED, not a CSRF error', async () => {
+    const response = await fetch(`${server.url}/graphql?query=${encodeURIComponent(query)}`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
   it('answers a token signed with another secret with 401', async () => {
     const forged = await new SignJWT({ tenant: 't1', role: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })
@@ -80,16 +88,50 @@ describe('authentication and bad input', () => {
     expectNoStack(body);
   });
 
-  it('answers an unsupported content type with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+  it('answers a body that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
     const token = await server.token({ role: 'admin' });
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` },
-      body: '<query/>',
-    });
-    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
-    expect(response.status).toBe(415);
-    expect(body.errors[0]?.extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    for (const contentType of ['application/xml', 'text/plain']) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, authorization: `Bearer ${token}` },
+        body: '{ departments { name } }',
+      });
+      const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+      expect(response.status).toBe(415);
+      expect(body.errors[0]?.extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+
+  it('answers mutations naming malformed ids with NOT_FOUND, and empty changes with BAD_USER_INPUT', async () => {
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const admin = await server.token({ role: 'admin' });
+    const notFound = await Promise.all([
+      server.graphql(
+        'mutation { updatePatient(id: "Jane Doe", input: { name: "Jane Q. Doe" }) { id } }',
+        {
+          token: frontdesk,
+        },
+      ),
+      server.graphql('mutation { setConsent(patientId: "x", granted: false) { id } }', {
+        token: frontdesk,
+      }),
+      server.graphql('mutation { updateDoctor(id: "1", input: { title: "MD" }) { id } }', {
+        token: admin,
+      }),
+    ]);
+    for (const response of notFound) {
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(JSON.stringify(response.body)).not.toContain('Jane');
+    }
+    const t1 = await seededPatient(server.database.db);
+    const empty = await server.graphql(
+      'mutation ($id: ID!) { updatePatient(id: $id, input: {}) { id } }',
+      {
+        token: frontdesk,
+        variables: { id: t1.patientId },
+      },
+    );
+    expect(empty.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('answers an unknown field with GRAPHQL_VALIDATION_FAILED', async () => {
