@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { createL2 } from './cache/createL2.js';
+import { deriveEntryPolicies } from './cache/entryPolicies.js';
+import type { L2Cache } from './cache/l2Cache.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import { createSchema } from './graphql/createSchema.js';
+import { loadTypeDefs } from './graphql/loadTypeDefs.js';
 import type { Metrics } from './http/metrics.js';
 import { createServer } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -13,17 +17,28 @@ export interface AppDeps {
   readonly metrics: Metrics;
 }
 
+export interface App {
+  readonly server: FastifyInstance;
+  readonly l2: L2Cache;
+}
+
 /**
- * Wires the schema, its policy and the HTTP server over an open database. `main.ts` and the
- * tests both build the service through here, so tests exercise the production wiring.
+ * Wires the schema, its cache policy, L2 and the HTTP server over an open database. `main.ts`
+ * and the tests both build the service through here, so tests exercise the production wiring.
+ * Closing the server closes L2.
  *
  * @throws CachePolicyError when the schema's directives break a cache rule.
  */
-export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, database, metrics } = deps;
-  const { schema } = createSchema();
-  return createServer({
+  const typeDefs = loadTypeDefs();
+  const { schema, policies } = createSchema(typeDefs);
+  const l2 = createL2({ config, typeDefs, registry: metrics.registry, logger });
+  const server = await createServer({
     schema,
+    policies,
+    entryPolicies: deriveEntryPolicies(policies),
+    l2,
     db: database.db,
     jwt: config.jwt,
     logger,
@@ -34,7 +49,12 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     maxQueryLength: config.maxQueryLength,
     checkReadiness: async () => {
       await database.ping();
-      return { database: 'up' };
+      // Postgres is required; L2 is not: without it the service is degraded, still serving.
+      return { database: 'up', cache: (await l2.store.ping()) ? 'up' : 'degraded' };
     },
   });
+  server.addHook('onClose', async () => {
+    await l2.close();
+  });
+  return { server, l2 };
 }

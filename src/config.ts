@@ -14,6 +14,10 @@ export const CONFIG_ENV_VARS = [
   'DATABASE_URL',
   'DB_POOL_MAX',
   'REDIS_URL',
+  'REDIS_COMMAND_TIMEOUT_MS',
+  'CACHE_BREAKER_RESET_MS',
+  'CACHE_KEY_PREFIX',
+  'L2_MEMORY_MAX_BYTES',
   'JWT_SECRET',
   'JWT_ISSUER',
   'JWT_AUDIENCE',
@@ -42,6 +46,16 @@ export interface Config {
     readonly secret: Uint8Array;
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
+  };
+  readonly cache: {
+    /** Every L2 command gives up after this long and the read goes to Postgres. */
+    readonly commandTimeoutMs: number;
+    /** How long the breaker stays open before it probes L2 again. */
+    readonly breakerResetMs: number;
+    /** The first segment of every L2 key; separates deployments that share one Redis. */
+    readonly keyPrefix: string;
+    /** The bound on the in-process L2 used when REDIS_URL is unset. */
+    readonly memoryMaxBytes: number;
   };
   /** AES-256 keys; the first one seals new cache entries, all of them open old ones. */
   readonly cacheEncryptionKeys: ReadonlyArray<Buffer>;
@@ -79,6 +93,13 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_COMMAND_TIMEOUT_MS: intInRange(1, 10_000, 50),
+  CACHE_BREAKER_RESET_MS: intInRange(100, 600_000, 5_000),
+  CACHE_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 of a-z, 0-9, _ and -')
+    .default('cg'),
+  L2_MEMORY_MAX_BYTES: intInRange(1024 * 1024, 16 * 1024 * 1024 * 1024, 64 * 1024 * 1024),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
@@ -156,6 +177,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       secret: new TextEncoder().encode(e.JWT_SECRET ?? DEV_JWT_SECRET),
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
+    }),
+    cache: Object.freeze({
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      breakerResetMs: e.CACHE_BREAKER_RESET_MS,
+      keyPrefix: e.CACHE_KEY_PREFIX,
+      memoryMaxBytes: e.L2_MEMORY_MAX_BYTES,
     }),
     cacheEncryptionKeys: Object.freeze(cacheEncryptionKeys),
     introspection: !production,

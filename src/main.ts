@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     logger.info(summary, 'embedded database migrated and seeded');
   }
 
-  const app = await createApp({ config, logger, database, metrics });
+  const { server: app } = await createApp({ config, logger, database, metrics });
   await app.listen({ host: config.host, port: config.port });
   if (database.kind === 'pglite') {
     await writeDevBanner(process.stdout, {

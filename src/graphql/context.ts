@@ -1,6 +1,15 @@
 import type { Principal } from '../auth/principal.js';
+import type { EntryPolicies } from '../cache/entryPolicies.js';
+import type { L2Cache, RequestCache } from '../cache/l2Cache.js';
+import { invalidationScopes } from '../cache/scopes.js';
 import type { Database } from '../db/client.js';
+import type { EntityName, EntityRows } from '../db/entities.js';
+import type { SearchScope } from '../db/queries/searchPatients.js';
+import type { PatientRow } from '../db/tables/index.js';
 import { createLoaders, type Loaders } from '../loaders/createLoaders.js';
+import { cachedSearchPatients } from '../loaders/searchPatients.js';
+import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
+import { describeError, type Logger } from '../logger.js';
 
 /** Everything a resolver or permission rule may use. Built fresh for every request. */
 export interface RequestContext {
@@ -8,11 +17,24 @@ export interface RequestContext {
   readonly principal: Principal;
   readonly db: Database;
   readonly loaders: Loaders;
+  readonly cache: RequestCache;
   readonly clientAddress: string;
+  /** `patients(search)`, through L2. */
+  searchPatients(term: string, first: number, scope: SearchScope): Promise<PatientRow[]>;
+  /** L2 writes still under way; the response is sent once they settle. */
+  readonly pendingWrites: Array<Promise<void>>;
+  /**
+   * After a committed write: primes this request's L1 with the row and makes every L2 entry
+   * the write affects unreadable, on every instance, before the mutation answers.
+   */
+  afterWrite<E extends EntityName>(entity: E, row: EntityRows[E]): Promise<void>;
 }
 
 export interface ContextDeps {
   readonly db: Database;
+  readonly l2: L2Cache;
+  readonly entryPolicies: EntryPolicies;
+  readonly logger: Logger;
 }
 
 export interface IncomingRequest {
@@ -22,14 +44,48 @@ export interface IncomingRequest {
   readonly clientAddress: string;
 }
 
-/** Builds a request's context, with loaders bound to the caller's tenant. */
+/** Builds a request's context, with loaders and an L2 view bound to the caller's tenant. */
 export function createRequestContext(deps: ContextDeps, request: IncomingRequest): RequestContext {
   const { principal } = request;
+  const tenantId = principal.tenantId;
+  const cache = deps.l2.forRequest(tenantId);
+  const pendingWrites: Array<Promise<void>> = [];
+  const batchDeps = {
+    db: deps.db,
+    tenantId,
+    l2: deps.l2,
+    cache,
+    entryPolicies: deps.entryPolicies,
+    // A failed cache write costs a future miss, never this response.
+    defer: (write: () => Promise<void>) => {
+      pendingWrites.push(
+        write().catch((error: unknown) => {
+          deps.logger.warn({ err: describeError(error) }, 'L2 write failed');
+        }),
+      );
+    },
+  };
+  const loaders = createLoaders(batchDeps);
   return {
     requestId: request.requestId,
     principal,
     db: deps.db,
-    loaders: createLoaders({ db: deps.db, tenantId: principal.tenantId }),
+    loaders,
+    cache,
     clientAddress: request.clientAddress,
+    pendingWrites,
+    searchPatients: (term, first, scope) =>
+      cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
+    afterWrite: async (entity, row) => {
+      refreshAfterWrite(loaders, entity, row);
+      await deps.l2.invalidate(tenantId, invalidationScopes(entity, row));
+    },
   };
+}
+
+/** Waits for every L2 write of the request, including those that writes started. */
+export async function settleWrites(context: RequestContext): Promise<void> {
+  while (context.pendingWrites.length > 0) {
+    await Promise.all(context.pendingWrites.splice(0));
+  }
 }

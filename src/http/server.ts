@@ -17,12 +17,19 @@ import type { Principal } from '../auth/principal.js';
 import { ErrorCode, UnauthenticatedError, invariant } from '../errors.js';
 import { createRequestContext, type RequestContext } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
+import type { EntryPolicies } from '../cache/entryPolicies.js';
+import type { L2Cache } from '../cache/l2Cache.js';
+import type { CachePolicyMap } from '../policy/cachePolicy.js';
+import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
 
 export interface ServerDeps {
   readonly schema: GraphQLSchema;
+  readonly policies: CachePolicyMap;
+  readonly entryPolicies: EntryPolicies;
+  readonly l2: L2Cache;
   readonly db: Database;
   readonly jwt: JwtSettings;
   readonly logger: Logger;
@@ -74,6 +81,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     plugins: [
       // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
       ApolloServerPluginCacheControlDisabled(),
+      cacheControlPlugin(deps.policies),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -142,8 +150,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (closing) reply.header('connection', 'close');
-    // The foundation marks every GraphQL response uncacheable; directive-driven headers
-    // replace this once the layered cache computes them.
+    // Responses that never reached GraphQL execution (401, 413, 400) are never cacheable.
     if (request.routeOptions.url === GRAPHQL_PATH && !reply.hasHeader('cache-control')) {
       reply.header('cache-control', 'no-store');
     }
@@ -159,7 +166,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         invariant(principal !== undefined, 'the preHandler authenticates every GraphQL request');
         return Promise.resolve(
           createRequestContext(
-            { db: deps.db },
+            { db: deps.db, l2: deps.l2, entryPolicies: deps.entryPolicies, logger: deps.logger },
             { requestId: request.id, principal, clientAddress: request.ip },
           ),
         );

@@ -1,3 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { buildCacheKey, type GenerationScope } from '../cache/cacheKey.js';
+import type { EntryPolicies } from '../cache/entryPolicies.js';
+import type { L2Cache, RequestCache } from '../cache/l2Cache.js';
+import { scopeOfOwner } from '../cache/scopes.js';
 import type { Database } from '../db/client.js';
 import { fetchEntityRows, type EntityName, type EntityRows } from '../db/entities.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
@@ -5,12 +10,20 @@ import { isUuid, normalizeId } from '../graphql/ids.js';
 export interface BatchLoadDeps {
   readonly db: Database;
   readonly tenantId: string;
+  readonly l2: L2Cache;
+  readonly cache: RequestCache;
+  readonly entryPolicies: EntryPolicies;
+  /** Runs a cache write after the batch has answered; the response waits for it. */
+  readonly defer: (write: () => Promise<void>) => void;
+  /** Whether a patient's consent allows caching their PHI, from their row as this request read it. */
+  readonly consentOf: (patientId: string) => Promise<boolean>;
 }
 
 /**
- * The one batch-load path for entities by id: every entity loader calls it once per batch.
- * It issues at most one SQL statement and answers in key order, with null for ids that are
- * malformed, missing or of another tenant, so one bad id never fails its batch.
+ * The one batch-load path for entities by id: L2 `getMany` (one round trip), then one SQL
+ * statement for the misses (shared with concurrent loads of the same keys), then the misses
+ * are written back to L2 after the batch answers. Answers in key order, with null for ids
+ * that are malformed, missing or of another tenant; null is never cached.
  */
 export async function batchLoadEntities<E extends EntityName>(
   deps: BatchLoadDeps,
@@ -19,7 +32,106 @@ export async function batchLoadEntities<E extends EntityName>(
 ): Promise<Array<EntityRows[E] | null>> {
   const wanted = [...new Set(ids.filter(isUuid).map(normalizeId))];
   if (wanted.length === 0) return ids.map(() => null);
-  const rows = await fetchEntityRows(deps.db, entity, deps.tenantId, wanted);
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(normalizeId(id)) ?? null);
+  const { l2, cache, tenantId } = deps;
+  const policy = deps.entryPolicies.entities.get(entity);
+  const keyOf = (id: string) =>
+    buildCacheKey(l2.space, { kind: 'entity', tenantId, type: entity, id });
+  const scopes = new Map(wanted.map((id) => [id, scopeOf(l2, tenantId, entity, id)]));
+
+  const found = new Map<string, EntityRows[E]>();
+  const readable = policy === undefined ? [] : wanted.filter((id) => scopes.get(id) !== undefined);
+  const values = await cache.read(
+    readable.map((id) => ({ key: keyOf(id), scope: scopes.get(id) as GenerationScope })),
+  );
+  readable.forEach((id, i) => {
+    if (values[i] !== undefined) found.set(id, values[i] as EntityRows[E]);
+  });
+  l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'hit' }, found.size);
+
+  const misses = wanted.filter((id) => !found.has(id));
+  l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'miss' }, misses.length);
+  if (misses.length > 0) {
+    const flightKeys = misses.map((id) => flightKey(cache, keyOf(id), scopes.get(id)));
+    const rows = await l2.singleFlight.run(flightKeys, async (indexes) => {
+      const missIds = indexes.map((i) => misses[i] as string);
+      const fetched = await fetchEntityRows(deps.db, entity, tenantId, missIds);
+      const byId = new Map(fetched.map((row) => [row.id, row]));
+      return missIds.map((id) => byId.get(id));
+    });
+    const loaded = rows.filter((row): row is EntityRows[E] => row !== undefined);
+    for (const row of loaded) {
+      found.set(row.id, row);
+      learnPatient(l2, tenantId, entity, row);
+    }
+    if (policy !== undefined && loaded.length > 0) {
+      deps.defer(() => writeEntities(deps, entity, loaded));
+    }
+  }
+  return ids.map((id) => found.get(normalizeId(id)) ?? null);
+}
+
+/**
+ * Writes entity rows to L2. PHI is written only while its patient's consent allows it, as the
+ * patient's own row (read under the same generation) says.
+ */
+export async function writeEntities<E extends EntityName>(
+  deps: BatchLoadDeps,
+  entity: E,
+  rows: ReadonlyArray<EntityRows[E]>,
+): Promise<void> {
+  const policy = deps.entryPolicies.entities.get(entity);
+  if (policy === undefined) return;
+  const writable: Array<EntityRows[E]> = [];
+  for (const row of rows) {
+    if ('consentGranted' in row) {
+      if (row.consentGranted) writable.push(row);
+    } else if (!('patientId' in row) || (await deps.consentOf(row.patientId))) {
+      writable.push(row);
+    }
+  }
+  await deps.cache.write(
+    writable.map((row) => ({
+      key: buildCacheKey(deps.l2.space, {
+        kind: 'entity',
+        tenantId: deps.tenantId,
+        type: entity,
+        id: row.id,
+      }),
+      scope: scopeOfOwner(entity, 'patientId' in row ? row.patientId : row.id),
+      value: row,
+      policy,
+    })),
+  );
+}
+
+/** Records and studies are stamped with their patient's generation, which their id alone does not tell. */
+function scopeOf(
+  l2: L2Cache,
+  tenantId: string,
+  entity: EntityName,
+  id: string,
+): GenerationScope | undefined {
+  if (entity !== 'MedicalRecord' && entity !== 'Study') return scopeOfOwner(entity, id);
+  const patientId = l2.patientOf.get(`${tenantId}:${id}`);
+  return patientId === undefined ? undefined : scopeOfOwner(entity, patientId);
+}
+
+/** Remembers the patient of a record or study, so that its next read can check its generation. */
+export function learnPatient(l2: L2Cache, tenantId: string, entity: EntityName, row: object): void {
+  if ((entity === 'MedicalRecord' || entity === 'Study') && 'patientId' in row && 'id' in row) {
+    l2.patientOf.set(`${tenantId}:${String(row.id)}`, String(row.patientId));
+  }
+}
+
+/**
+ * Concurrent misses share a load only when they read the same generation; a key whose
+ * generation is unknown never shares, since its load may predate a write.
+ */
+export function flightKey(
+  cache: RequestCache,
+  key: string,
+  scope: GenerationScope | undefined,
+): string {
+  if (scope === undefined) return `${key}@${randomUUID()}`;
+  return `${key}@${cache.stampOf(scope) ?? 'absent'}`;
 }

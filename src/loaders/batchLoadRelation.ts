@@ -1,25 +1,92 @@
+import { buildCacheKey } from '../cache/cacheKey.js';
+import { scopeOfOwner } from '../cache/scopes.js';
 import type { EntityName, EntityRows } from '../db/entities.js';
-import type { RelationSpec } from '../db/relations.js';
+import type { RelationName, RelationSpec } from '../db/relations.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
-import type { BatchLoadDeps } from './batchLoadEntities.js';
+import { flightKey, learnPatient, writeEntities, type BatchLoadDeps } from './batchLoadEntities.js';
+
+export interface RelationBatch<T extends EntityName> {
+  /** Target ids per owner, in key order and display order. */
+  readonly ids: string[][];
+  /** Target rows fetched from Postgres by this batch, for priming the entity loader. */
+  readonly rows: Array<EntityRows[T]>;
+}
 
 /**
- * The one batch-load path for to-many relations: one SQL statement for every owner of the
- * batch, grouped back per owner in key order. Owners with no rows get an empty list.
+ * The one batch-load path for to-many relations. Lists are cached in L2 as ids under their
+ * owner's generation; misses take one SQL statement for every owner of the batch, whose rows
+ * are cached as entities too.
  */
 export async function batchLoadRelation<T extends EntityName>(
   deps: BatchLoadDeps,
+  name: RelationName,
   relation: RelationSpec<T>,
   ownerIds: ReadonlyArray<string>,
-): Promise<Array<Array<EntityRows[T]>>> {
+): Promise<RelationBatch<T>> {
   const wanted = [...new Set(ownerIds.filter(isUuid).map(normalizeId))];
-  if (wanted.length === 0) return ownerIds.map(() => []);
-  const linked = await relation.fetch(deps.db, deps.tenantId, wanted);
-  const groups = new Map<string, Array<EntityRows[T]>>();
-  for (const { ownerId, row } of linked) {
-    const group = groups.get(ownerId);
-    if (group === undefined) groups.set(ownerId, [row]);
-    else group.push(row);
+  if (wanted.length === 0) return { ids: ownerIds.map(() => []), rows: [] };
+  const { l2, cache, tenantId } = deps;
+  const type = `[${relation.target}]`;
+  const policy = deps.entryPolicies.relations.get(name);
+  const field = relation.name.split('.')[1] ?? relation.name;
+  const keyOf = (ownerId: string) =>
+    buildCacheKey(l2.space, { kind: 'list', tenantId, owner: relation.owner, ownerId, field });
+  const scopeOf = (ownerId: string) => scopeOfOwner(relation.owner, ownerId);
+
+  const lists = new Map<string, string[]>();
+  const cachedLists = policy === undefined ? [] : wanted;
+  const values = await cache.read(
+    cachedLists.map((id) => ({ key: keyOf(id), scope: scopeOf(id) })),
+  );
+  cachedLists.forEach((id, i) => {
+    if (Array.isArray(values[i])) lists.set(id, values[i] as string[]);
+  });
+  l2.metrics.requests.inc({ layer: 'l2', type, result: 'hit' }, lists.size);
+
+  const misses = wanted.filter((id) => !lists.has(id));
+  l2.metrics.requests.inc({ layer: 'l2', type, result: 'miss' }, misses.length);
+  const rows: Array<EntityRows[T]> = [];
+  if (misses.length > 0) {
+    const fetched = await l2.singleFlight.run(
+      misses.map((id) => flightKey(cache, keyOf(id), scopeOf(id))),
+      async (indexes) => {
+        const missIds = indexes.map((i) => misses[i] as string);
+        const linked = await relation.fetch(deps.db, tenantId, missIds);
+        const groups = new Map<string, Array<EntityRows[T]>>(missIds.map((id) => [id, []]));
+        for (const { ownerId, row } of linked) groups.get(ownerId)?.push(row);
+        return missIds.map((id) => groups.get(id));
+      },
+    );
+    misses.forEach((ownerId, i) => {
+      const group = fetched[i] ?? [];
+      lists.set(
+        ownerId,
+        group.map((row) => row.id),
+      );
+      for (const row of group) {
+        rows.push(row);
+        learnPatient(l2, tenantId, relation.target, row);
+      }
+    });
+    if (policy !== undefined) {
+      const missLists = misses.map((ownerId) => [ownerId, lists.get(ownerId) ?? []] as const);
+      deps.defer(async () => {
+        const allowed = [];
+        for (const [ownerId, ids] of missLists) {
+          if (relation.owner !== 'Patient' || (await deps.consentOf(ownerId)))
+            allowed.push([ownerId, ids] as const);
+        }
+        await deps.cache.write(
+          allowed.map(([ownerId, ids]) => ({
+            key: keyOf(ownerId),
+            scope: scopeOf(ownerId),
+            value: ids,
+            policy,
+          })),
+        );
+      });
+      deps.defer(() => writeEntities(deps, relation.target, rows));
+    }
   }
-  return ownerIds.map((id) => groups.get(normalizeId(id)) ?? []);
+  return { ids: ownerIds.map((id) => lists.get(normalizeId(id)) ?? []), rows };
 }

@@ -5,46 +5,55 @@ import { normalizeId } from '../graphql/ids.js';
 import { batchLoadEntities, type BatchLoadDeps } from './batchLoadEntities.js';
 import { batchLoadRelation } from './batchLoadRelation.js';
 import { createBatchWindow, type BatchWindow } from './batchWindow.js';
+import { countingCacheMap } from './countingCacheMap.js';
 
 export type EntityLoader<E extends EntityName> = DataLoader<string, EntityRows[E] | null>;
 
-type RelationTarget<R extends RelationName> = (typeof RELATIONS)[R]['target'];
-
-export type RelationLoader<R extends RelationName> = DataLoader<
-  string,
-  Array<EntityRows[RelationTarget<R>]>
->;
+/** A relation loader answers the ids of an owner's targets, in display order. */
+export type RelationLoader = DataLoader<string, string[]>;
 
 /** The per-request L1: one DataLoader per entity and per to-many relation. */
 export interface Loaders {
   readonly entities: { readonly [E in EntityName]: EntityLoader<E> };
-  readonly relations: { readonly [R in RelationName]: RelationLoader<R> };
+  readonly relations: { readonly [R in RelationName]: RelationLoader };
 }
 
 const MAX_BATCH_SIZE = 1000;
 
 /**
  * Creates the loaders of one request. They are never shared across requests or users: the
- * tenant is fixed for their lifetime, and every SQL statement they send filters by it.
+ * tenant is fixed for their lifetime, and every L2 key and SQL statement they use carries it.
  */
-export function createLoaders(deps: BatchLoadDeps): Loaders {
+export function createLoaders(deps: Omit<BatchLoadDeps, 'consentOf'>): Loaders {
   const window = createBatchWindow();
+  const metrics = deps.l2.metrics;
+  // Consent is read from the patient's row through this request's own loader.
+  const full: BatchLoadDeps = {
+    ...deps,
+    consentOf: async (patientId) =>
+      (await entities.Patient.load(patientId))?.consentGranted === true,
+  };
   const entities = Object.fromEntries(
-    ENTITY_NAMES.map((entity) => [entity, createEntityLoader(deps, window, entity)]),
+    ENTITY_NAMES.map((entity) => [entity, createEntityLoader(full, window, entity)]),
   ) as { [E in EntityName]: EntityLoader<E> };
 
-  const relationLoader = <R extends RelationName>(name: R): RelationLoader<R> => {
-    const relation = RELATIONS[name] as unknown as RelationSpec<RelationTarget<R>>;
+  const relationLoader = (name: RelationName): RelationLoader => {
+    const relation = RELATIONS[name] as unknown as RelationSpec;
     const target = entities[relation.target] as unknown as DataLoader<string, unknown>;
     return new DataLoader(
       async (ownerIds: ReadonlyArray<string>) => {
-        const groups = await window.track(() => batchLoadRelation(deps, relation, ownerIds));
-        // Rows fetched through a relation are primed into the entity loader, so that the same
-        // row asked for by id later in the request costs no statement.
-        for (const group of groups) for (const row of group) target.prime(row.id, row);
-        return groups;
+        const batch = await window.track(() => batchLoadRelation(full, name, relation, ownerIds));
+        // Rows fetched through a relation are primed into the entity loader, so the same row
+        // asked for by id later in the request costs nothing.
+        for (const row of batch.rows) target.prime(row.id, row);
+        return batch.ids;
       },
-      { maxBatchSize: MAX_BATCH_SIZE, cacheKeyFn: normalizeId, batchScheduleFn: window.schedule },
+      {
+        maxBatchSize: MAX_BATCH_SIZE,
+        cacheKeyFn: normalizeId,
+        batchScheduleFn: window.schedule,
+        cacheMap: countingCacheMap(metrics, `[${relation.target}]`),
+      },
     );
   };
 
@@ -66,6 +75,23 @@ function createEntityLoader<E extends EntityName>(
 ): EntityLoader<E> {
   return new DataLoader(
     (ids: ReadonlyArray<string>) => window.track(() => batchLoadEntities(deps, entity, ids)),
-    { maxBatchSize: MAX_BATCH_SIZE, cacheKeyFn: normalizeId, batchScheduleFn: window.schedule },
+    {
+      maxBatchSize: MAX_BATCH_SIZE,
+      cacheKeyFn: normalizeId,
+      batchScheduleFn: window.schedule,
+      cacheMap: countingCacheMap(deps.l2.metrics, entity),
+    },
   );
+}
+
+/** Loads rows by id through a loader, dropping ids that name nothing. */
+export async function loadAll<E extends EntityName>(
+  loader: EntityLoader<E>,
+  ids: ReadonlyArray<string>,
+): Promise<Array<EntityRows[E]>> {
+  const rows = await loader.loadMany(ids);
+  return rows.filter((row): row is EntityRows[E] => {
+    if (row instanceof Error) throw row;
+    return row !== null;
+  });
 }

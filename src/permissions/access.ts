@@ -17,7 +17,7 @@ export async function isOnCareTeam(ctx: RequestContext, patientId: string): Prom
   const { role, doctorId } = ctx.principal;
   if (role !== 'clinician' || doctorId === undefined) return false;
   const team = await ctx.loaders.relations.patientCareTeam.load(patientId);
-  return team.some((doctor) => doctor.id === doctorId);
+  return team.includes(doctorId);
 }
 
 /** True when the caller may read a patient's clinical data (records, studies, care team). */

@@ -1,5 +1,6 @@
 import { listDepartments } from '../db/queries/listReference.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { loadAll } from '../loaders/createLoaders.js';
 
 export const departmentResolvers: Resolvers = {
   Query: {
@@ -11,7 +12,10 @@ export const departmentResolvers: Resolvers = {
     },
   },
   Department: {
-    doctors: (department, _args, ctx) =>
-      ctx.loaders.relations.departmentDoctors.load(department.id),
+    doctors: async (department, _args, ctx) =>
+      loadAll(
+        ctx.loaders.entities.Doctor,
+        await ctx.loaders.relations.departmentDoctors.load(department.id),
+      ),
   },
 };

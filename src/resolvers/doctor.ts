@@ -4,8 +4,8 @@ import { listDoctors } from '../db/queries/listReference.js';
 import { NotFoundError } from '../errors.js';
 import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
+import { loadAll } from '../loaders/createLoaders.js';
 import type { Resolvers } from '../generated/graphql.js';
-import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
 const text = z.string().trim().min(1).max(200);
@@ -23,7 +23,10 @@ export const doctorResolvers: Resolvers = {
     doctor: (_root, { id }, ctx) => ctx.loaders.entities.Doctor.load(id),
     doctors: async (_root, { departmentId }, ctx) => {
       if (departmentId !== undefined && departmentId !== null) {
-        return ctx.loaders.relations.departmentDoctors.load(departmentId);
+        return loadAll(
+          ctx.loaders.entities.Doctor,
+          await ctx.loaders.relations.departmentDoctors.load(departmentId),
+        );
       }
       const rows = await listDoctors(ctx.db, ctx.principal.tenantId);
       for (const row of rows) ctx.loaders.entities.Doctor.prime(row.id, row);
@@ -40,7 +43,7 @@ export const doctorResolvers: Resolvers = {
         changes,
       ).catch(rethrowWriteError('departmentId'));
       if (row === undefined) throw new NotFoundError('Doctor');
-      refreshAfterWrite(ctx.loaders, 'Doctor', row);
+      await ctx.afterWrite('Doctor', row);
       return row;
     },
   },

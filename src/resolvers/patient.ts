@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { searchPatients, type SearchScope } from '../db/queries/searchPatients.js';
+import type { SearchScope } from '../db/queries/searchPatients.js';
 import { setConsent, updatePatient } from '../db/mutations/patient.js';
 import { NotFoundError, ForbiddenError } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
-import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
+import { loadAll } from '../loaders/createLoaders.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
 const searchTerm = z.string().trim().min(2, 'must have at least 2 characters').max(100);
@@ -29,15 +29,7 @@ export const patientResolvers: Resolvers = {
     patients: async (_root, args, ctx) => {
       const term = validateInput(searchTerm, args.search, 'search');
       const first = validateInput(pageSize, args.first, 'first');
-      const rows = await searchPatients(
-        ctx.db,
-        ctx.principal.tenantId,
-        term,
-        first,
-        searchScope(ctx),
-      );
-      for (const row of rows) ctx.loaders.entities.Patient.prime(row.id, row);
-      return rows;
+      return ctx.searchPatients(term, first, searchScope(ctx));
     },
   },
   Mutation: {
@@ -50,7 +42,7 @@ export const patientResolvers: Resolvers = {
         changes,
       ).catch(rethrowWriteError('primaryDoctorId'));
       if (row === undefined) throw new NotFoundError('Patient');
-      refreshAfterWrite(ctx.loaders, 'Patient', row);
+      await ctx.afterWrite('Patient', row);
       return row;
     },
     setConsent: async (_root, { patientId, granted }, ctx) => {
@@ -61,7 +53,7 @@ export const patientResolvers: Resolvers = {
         granted,
       );
       if (row === undefined) throw new NotFoundError('Patient');
-      refreshAfterWrite(ctx.loaders, 'Patient', row);
+      await ctx.afterWrite('Patient', row);
       return row;
     },
   },
@@ -70,13 +62,21 @@ export const patientResolvers: Resolvers = {
       patient.primaryDoctorId === null
         ? null
         : ctx.loaders.entities.Doctor.load(patient.primaryDoctorId),
-    careTeam: (patient, _args, ctx) => ctx.loaders.relations.patientCareTeam.load(patient.id),
+    careTeam: async (patient, _args, ctx) =>
+      loadAll(
+        ctx.loaders.entities.Doctor,
+        await ctx.loaders.relations.patientCareTeam.load(patient.id),
+      ),
     records: async (patient, args, ctx) => {
       const first = validateInput(pageSize, args.first, 'first');
-      const records = await ctx.loaders.relations.patientRecords.load(patient.id);
-      return records.slice(0, first);
+      const ids = await ctx.loaders.relations.patientRecords.load(patient.id);
+      return loadAll(ctx.loaders.entities.MedicalRecord, ids.slice(0, first));
     },
-    studies: (patient, _args, ctx) => ctx.loaders.relations.patientStudies.load(patient.id),
+    studies: async (patient, _args, ctx) =>
+      loadAll(
+        ctx.loaders.entities.Study,
+        await ctx.loaders.relations.patientStudies.load(patient.id),
+      ),
   },
 };
 

@@ -5,7 +5,6 @@ import { isUuid } from '../graphql/ids.js';
 import { toIsoTimestamp } from '../graphql/timestamps.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
-import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
 
 /** ICD-10-CM: a letter, two characters, then an optional dot and up to four more. */
 const ICD10_PATTERN = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
@@ -34,7 +33,7 @@ export const recordResolvers: Resolvers = {
         authorId: ctx.principal.doctorId ?? null,
       });
       if (row === undefined) throw new NotFoundError('Patient');
-      refreshAfterWrite(ctx.loaders, 'MedicalRecord', row);
+      await ctx.afterWrite('MedicalRecord', row);
       return row;
     },
   },

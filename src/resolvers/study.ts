@@ -5,7 +5,6 @@ import { entityIdOf } from '../graphql/ids.js';
 import { toIsoTimestamp } from '../graphql/timestamps.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
-import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
 
 const reportText = z.string().max(50_000).nullish();
 
@@ -24,7 +23,7 @@ export const studyResolvers: Resolvers = {
         text,
       );
       if (row === undefined) throw new NotFoundError('Study');
-      refreshAfterWrite(ctx.loaders, 'Study', row);
+      await ctx.afterWrite('Study', row);
       return row;
     },
   },

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { L2Cache } from '../../src/cache/l2Cache.js';
 import { createApp } from '../../src/app.js';
 import type { Role } from '../../src/auth/principal.js';
 import { signToken } from '../../src/auth/tokens.js';
@@ -28,6 +30,7 @@ export interface TokenOptions {
 export interface TestServer {
   readonly url: string;
   readonly app: FastifyInstance;
+  readonly l2: L2Cache;
   readonly config: Config;
   readonly database: DatabaseHandle;
   readonly metrics: Metrics;
@@ -59,9 +62,17 @@ export async function startTestServer(
     statements++;
     metrics.dbQueries.inc({ table });
   });
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  // Real Redis when the run has one (CI), the in-process store otherwise; a key prefix of the
+  // server's own keeps parallel test files apart in a shared Redis.
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    CACHE_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    ...env,
+  });
   const logger = createLogger({ level: config.logLevel });
-  const app = await createApp({ config, logger, database, metrics });
+  const { server: app, l2 } = await createApp({ config, logger, database, metrics });
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;
@@ -69,6 +80,7 @@ export async function startTestServer(
   return {
     url,
     app,
+    l2,
     config,
     database,
     metrics,

@@ -1,0 +1,87 @@
+import { createHash, createHmac } from 'node:crypto';
+import type { EntityName } from '../db/entities.js';
+
+/** Where every key lives: a deployment prefix and a version derived from the schema. */
+export interface KeySpace {
+  readonly prefix: string;
+  /** Changes whenever the SDL changes, so a new deploy never reads entries of an old shape. */
+  readonly schemaVersion: string;
+  /** HMAC key for search terms, which never appear in a key in clear. */
+  readonly searchKey: Buffer;
+}
+
+/** A cache-generation scope: what one invalidation makes unreadable at once. */
+export type GenerationScope =
+  | { readonly kind: 'patient'; readonly patientId: string }
+  | { readonly kind: 'reference' }
+  | { readonly kind: 'search' }
+  /** Every entry of the tenant: each stamp includes it. */
+  | { readonly kind: 'tenant' };
+
+export type CacheKeyTarget =
+  | {
+      readonly kind: 'entity';
+      readonly tenantId: string;
+      readonly type: EntityName;
+      readonly id: string;
+    }
+  | {
+      readonly kind: 'list';
+      readonly tenantId: string;
+      readonly owner: EntityName;
+      readonly ownerId: string;
+      readonly field: string;
+    }
+  | {
+      readonly kind: 'search';
+      readonly tenantId: string;
+      /** Whose view the results are: `tenant`, `careTeam:<doctor id>` or `self:<patient id>`. */
+      readonly view: string;
+      readonly term: string;
+      readonly first: number;
+    }
+  | { readonly kind: 'generation'; readonly tenantId: string; readonly scope: GenerationScope }
+  | { readonly kind: 'epoch' };
+
+/**
+ * Builds every L2 key; nothing else concatenates one. Keys hold tenants, type names and ids
+ * only: `{prefix}:{schemaVersion}:{tenant}:{Type}:{id}`, with searches as an HMAC of the
+ * normalised term and the process-wide epoch under `global:`.
+ */
+export function buildCacheKey(space: KeySpace, target: CacheKeyTarget): string {
+  const base = `${space.prefix}:${space.schemaVersion}`;
+  switch (target.kind) {
+    case 'entity':
+      return `${base}:${target.tenantId}:${target.type}:${target.id}`;
+    case 'list':
+      return `${base}:${target.tenantId}:${target.owner}:${target.ownerId}:${target.field}`;
+    case 'search':
+      return `${base}:${target.tenantId}:search:${target.view}:${searchDigest(space, target.term)}:${target.first}`;
+    case 'generation':
+      return `${base}:${target.tenantId}:gen:${scopeName(target.scope)}`;
+    case 'epoch':
+      return `${base}:global:epoch`;
+  }
+}
+
+/** A stable name for a scope, used in keys and in a request's generation map. */
+export function scopeName(scope: GenerationScope): string {
+  return scope.kind === 'patient' ? `patient:${scope.patientId}` : scope.kind;
+}
+
+/** Lower-cases, trims and collapses whitespace, so that equivalent searches share an entry. */
+export function normalizeSearchTerm(term: string): string {
+  return term.trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
+function searchDigest(space: KeySpace, term: string): string {
+  return createHmac('sha256', space.searchKey)
+    .update(normalizeSearchTerm(term))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** The schema version of a set of type definitions: a short digest of the SDL. */
+export function schemaVersionOf(typeDefs: string): string {
+  return createHash('sha256').update(typeDefs).digest('hex').slice(0, 10);
+}

@@ -1,0 +1,50 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The cache's Prometheus metrics. Names are a public contract (SPEC §1). */
+export interface CacheMetrics {
+  readonly requests: Counter<'layer' | 'type' | 'result'>;
+  readonly l2RoundTrips: Counter<'op'>;
+  readonly redisErrors: Counter<'op'>;
+  readonly breakerState: Gauge;
+  readonly unsealFailures: Counter;
+  readonly epochBumps: Counter;
+}
+
+export function createCacheMetrics(registry: Registry): CacheMetrics {
+  const registers = [registry];
+  return {
+    requests: new Counter({
+      name: 'caregraph_cache_requests_total',
+      help: 'Cache lookups by layer (l1, l2), GraphQL type and result (hit, miss)',
+      labelNames: ['layer', 'type', 'result'],
+      registers,
+    }),
+    l2RoundTrips: new Counter({
+      name: 'caregraph_l2_round_trips_total',
+      help: 'Round trips to the L2 store, by operation',
+      labelNames: ['op'],
+      registers,
+    }),
+    redisErrors: new Counter({
+      name: 'caregraph_redis_errors_total',
+      help: 'L2 commands that failed, timed out or were refused by the open breaker',
+      labelNames: ['op'],
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'caregraph_cache_breaker_state',
+      help: 'L2 circuit breaker: 0 closed, 1 half-open, 2 open',
+      registers,
+    }),
+    unsealFailures: new Counter({
+      name: 'caregraph_cache_unseal_failures_total',
+      help: 'L2 envelopes that failed to open (tampered, copied or of an unknown key); served as misses',
+      registers,
+    }),
+    epochBumps: new Counter({
+      name: 'caregraph_cache_epoch_bumps_total',
+      help: 'Logical flushes of the whole L2 after an outage or a purge of everything',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,56 @@
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { describeError } from '../logger.js';
+import { schemaVersionOf } from './cacheKey.js';
+import { createCacheMetrics } from './cacheMetrics.js';
+import { createGuardedStore } from './guardedStore.js';
+import { createL2Cache, type L2Cache } from './l2Cache.js';
+import { createMemoryStore } from './memoryStore.js';
+import { createRedisStore } from './redisStore.js';
+import { createSealer, deriveSearchKey } from './sealer.js';
+
+/**
+ * Builds L2 from the configuration: Redis when REDIS_URL is set, the bounded in-process store
+ * otherwise; sealed, guarded by a timeout and a breaker, and keyed under a version of the SDL.
+ */
+export function createL2(deps: {
+  readonly config: Config;
+  readonly typeDefs: string;
+  readonly registry: Registry;
+  readonly logger: Logger;
+}): L2Cache {
+  const { config, logger } = deps;
+  const metrics = createCacheMetrics(deps.registry);
+  let lastLogged = 0;
+  // Store errors are counted by the guard; the log gets at most one line a second of them.
+  const onError = (error: unknown) => {
+    if (Date.now() - lastLogged < 1000) return;
+    lastLogged = Date.now();
+    logger.warn({ err: describeError(error) }, 'L2 store error');
+  };
+  const store =
+    config.redisUrl === undefined
+      ? createMemoryStore({ maxBytes: config.cache.memoryMaxBytes, onError })
+      : createRedisStore({ url: config.redisUrl, onError });
+  const [firstKey] = config.cacheEncryptionKeys;
+  if (firstKey === undefined) throw new Error('no cache encryption key');
+  return createL2Cache({
+    store: createGuardedStore(
+      store,
+      {
+        commandTimeoutMs: config.cache.commandTimeoutMs,
+        resetTimeoutMs: config.cache.breakerResetMs,
+      },
+      metrics,
+    ),
+    sealer: createSealer(config.cacheEncryptionKeys),
+    space: {
+      prefix: config.cache.keyPrefix,
+      schemaVersion: schemaVersionOf(deps.typeDefs),
+      searchKey: deriveSearchKey(firstKey),
+    },
+    metrics,
+    logger,
+  });
+}

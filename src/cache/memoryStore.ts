@@ -1,0 +1,68 @@
+import { Keyv } from 'keyv';
+import { LRUCache } from 'lru-cache';
+import type { CacheEntry, CacheStore } from './store.js';
+
+/**
+ * The L2 used when no REDIS_URL is set: Keyv over an LRU bounded by the bytes it holds. Keyv
+ * enforces each entry's TTL; the LRU evicts the least recently used entries past `maxBytes`.
+ * Writes run one at a time, so that "set if absent" is atomic as it is in Redis.
+ */
+export function createMemoryStore(options: {
+  readonly maxBytes: number;
+  readonly onError: (error: unknown) => void;
+}): CacheStore {
+  const lru = new LRUCache<string, string>({
+    maxSize: options.maxBytes,
+    // Strings are UTF-16 in memory; the key costs about as much again.
+    sizeCalculation: (value, key) => (value.length + key.length) * 2 || 1,
+  });
+  // Keyv passes a TTL as a third argument to set(), which lru-cache reads as an options object;
+  // Keyv keeps the expiry itself, so the LRU gets a plain Map-shaped view.
+  const mapView = {
+    get: (key: string) => lru.get(key),
+    set: (key: string, value: string) => {
+      lru.set(key, value);
+      return mapView;
+    },
+    delete: (key: string) => lru.delete(key),
+    clear: () => {
+      lru.clear();
+    },
+    has: (key: string) => lru.has(key),
+  };
+  const keyv = new Keyv<string>({ store: mapView, useKeyPrefix: false, throwOnErrors: true });
+  keyv.namespace = undefined;
+  keyv.on('error', options.onError);
+
+  let writes: Promise<unknown> = Promise.resolve();
+  const serially = <T>(write: () => Promise<T>): Promise<T> => {
+    const next = writes.then(write, write);
+    writes = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    kind: 'memory',
+    getMany: async (keys) => (keys.length === 0 ? [] : keyv.getMany<string>([...keys])),
+    setMany: (entries) =>
+      serially(async () => {
+        await keyv.setMany(entries.map(toKeyvEntry));
+      }),
+    setManyIfAbsent: (entries) =>
+      serially(async () => {
+        const existing = await keyv.getMany<string>(entries.map((e) => e.key));
+        const absent = entries.filter((_, i) => existing[i] === undefined);
+        if (absent.length > 0) await keyv.setMany(absent.map(toKeyvEntry));
+        return existing.map((value) => value === undefined);
+      }),
+    ping: () => Promise.resolve(),
+    close: async () => {
+      lru.clear();
+      await Promise.resolve();
+    },
+  };
+}
+
+function toKeyvEntry(entry: CacheEntry) {
+  return { key: entry.key, value: entry.value, ttl: entry.ttlMs };
+}

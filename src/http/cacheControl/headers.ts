@@ -1,0 +1,38 @@
+import { PHI_MAX_AGE_CAP_SECONDS } from '../../policy/cachePolicy.js';
+
+/** What a response resolved, as far as HTTP caching is concerned. */
+export interface ResolvedPolicy {
+  phi: boolean;
+  minMaxAgeSeconds: number;
+  /** A field without a policy (the audit trail, say) was resolved. */
+  uncovered: boolean;
+}
+
+/**
+ * The caching headers of a GraphQL response (SPEC §1):
+ * - any PHI: `no-store, no-cache, must-revalidate, max-age=<smallest maxAge, at most 300>` and
+ *   `Pragma: no-cache`;
+ * - reference data only: `private, max-age=<smallest maxAge>`;
+ * - mutations, errors, and anything without a policy: `no-store`.
+ */
+export function cacheControlHeaders(
+  resolved: ResolvedPolicy,
+  options: { mutation: boolean; failed: boolean },
+): Array<[string, string]> {
+  if (resolved.phi) {
+    const maxAge = Math.min(resolved.minMaxAgeSeconds, PHI_MAX_AGE_CAP_SECONDS);
+    return [
+      ['cache-control', `no-store, no-cache, must-revalidate, max-age=${maxAge}`],
+      ['pragma', 'no-cache'],
+    ];
+  }
+  if (
+    options.mutation ||
+    options.failed ||
+    resolved.uncovered ||
+    !Number.isFinite(resolved.minMaxAgeSeconds)
+  ) {
+    return [['cache-control', 'no-store']];
+  }
+  return [['cache-control', `private, max-age=${resolved.minMaxAgeSeconds}`]];
+}

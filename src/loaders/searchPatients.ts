@@ -1,0 +1,47 @@
+import { buildCacheKey } from '../cache/cacheKey.js';
+import { searchPatients, type SearchScope } from '../db/queries/searchPatients.js';
+import type { PatientRow } from '../db/tables/index.js';
+import type { BatchLoadDeps } from './batchLoadEntities.js';
+import { loadAll, type Loaders } from './createLoaders.js';
+
+const SEARCH_SCOPE = { kind: 'search' } as const;
+
+/**
+ * `patients(search)` through L2: the result ids are cached under the tenant's search
+ * generation (any patient write makes every search stale), keyed by an HMAC of the term and
+ * the caller's view. A hit loads the patients themselves through the loaders; a miss runs one
+ * SQL statement. Results that include a patient whose consent is withheld are not cached.
+ */
+export async function cachedSearchPatients(
+  deps: Omit<BatchLoadDeps, 'consentOf'> & { readonly loaders: Loaders },
+  term: string,
+  first: number,
+  scope: SearchScope,
+): Promise<PatientRow[]> {
+  const view =
+    scope.kind === 'tenant'
+      ? 'tenant'
+      : scope.kind === 'careTeam'
+        ? `careTeam:${scope.doctorId}`
+        : `self:${scope.patientId}`;
+  const { tenantId, loaders } = deps;
+  const key = buildCacheKey(deps.l2.space, { kind: 'search', tenantId, view, term, first });
+  const policy = deps.entryPolicies.search;
+  const [cached] =
+    policy === undefined ? [undefined] : await deps.cache.read([{ key, scope: SEARCH_SCOPE }]);
+  deps.l2.metrics.requests.inc({
+    layer: 'l2',
+    type: '[Patient]',
+    result: Array.isArray(cached) ? 'hit' : 'miss',
+  });
+  if (Array.isArray(cached)) return loadAll(loaders.entities.Patient, cached as string[]);
+
+  const rows = await searchPatients(deps.db, tenantId, term, first, scope);
+  for (const row of rows) loaders.entities.Patient.prime(row.id, row);
+  if (policy !== undefined && rows.every((row) => row.consentGranted)) {
+    deps.defer(() =>
+      deps.cache.write([{ key, scope: SEARCH_SCOPE, value: rows.map((row) => row.id), policy }]),
+    );
+  }
+  return rows;
+}
