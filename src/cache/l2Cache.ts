@@ -58,8 +58,17 @@ export interface EntryWrite extends EntryRead {
  */
 export interface RequestCache {
   readonly tenantId: string;
-  /** One round trip. @returns the valid values, in order; undefined for misses. */
-  read(entries: ReadonlyArray<EntryRead>): Promise<unknown[]>;
+  /**
+   * One round trip. `alsoScopes` names scopes whose generations the caller will need to
+   * write entries of after going to Postgres (the doctors of a care-team list, say): a
+   * generation must be read before the data it stamps.
+   *
+   * @returns the valid values, in order; undefined for misses.
+   */
+  read(
+    entries: ReadonlyArray<EntryRead>,
+    alsoScopes?: ReadonlyArray<GenerationScope>,
+  ): Promise<unknown[]>;
   /** The stamp current entries of a scope carry, if this request knows it. */
   stampOf(scope: GenerationScope): string | undefined;
   /** Writes entries whose scope this request has read (at most two round trips, one usually). */
@@ -136,6 +145,8 @@ function createRequestCache(
   const tenantKey = generationKey(space, tenantId, { kind: 'tenant' });
   // Control values as this request read them: a string, null when absent, or not yet read.
   const control = new Map<string, string | null>();
+  // Creations under way, so that two writes of one request never race to create one value.
+  const creating = new Map<string, Promise<void>>();
 
   const stampOf = (scope: GenerationScope): string | undefined => {
     const epoch = control.get(epochKey);
@@ -155,13 +166,15 @@ function createRequestCache(
   return {
     tenantId,
     stampOf,
-    read: async (entries) => {
-      if (entries.length === 0 || !(await cache.ensureTrusted()))
+    read: async (entries, alsoScopes = []) => {
+      if (entries.length === 0 || !(await cache.ensureTrusted())) {
         return entries.map(() => undefined);
+      }
+      const scopes = [...entries.map((e) => e.scope), ...alsoScopes];
       const controlKeys = [
         epochKey,
         tenantKey,
-        ...entries.map((e) => generationKey(space, tenantId, e.scope)),
+        ...scopes.map((scope) => generationKey(space, tenantId, scope)),
       ];
       const wantedControl = [...new Set(controlKeys)].filter((key) => !control.has(key));
       const keys = [...wantedControl, ...entries.map((e) => e.key)];
@@ -177,27 +190,33 @@ function createRequestCache(
     },
     write: async (entries) => {
       if (entries.length === 0 || store.untrusted) return;
-      // Control values this request found absent are created now, if still absent; a value
-      // another process created meanwhile wins, and this request's entries go unwritten.
-      const absent = [
-        ...new Set([
-          epochKey,
-          tenantKey,
-          ...entries.map((e) => generationKey(space, tenantId, e.scope)),
-        ]),
-      ].filter((key) => control.get(key) === null);
+      const keys = new Set([
+        epochKey,
+        tenantKey,
+        ...entries.map((e) => generationKey(space, tenantId, e.scope)),
+      ]);
+      await Promise.all([...keys].map((key) => creating.get(key)));
+      // Control values this request found absent are created now, if still absent. A value
+      // another process created meanwhile wins, and this request's entries under it go
+      // unwritten: adopting it could stamp data read before an invalidation with a generation
+      // made after it.
+      const absent = [...keys].filter((key) => control.get(key) === null);
       if (absent.length > 0) {
         const tokens = absent.map(() => freshToken());
-        const created = await writeToL2(
+        const creation = writeToL2(
           store,
           sealer,
           absent.map((key, i) => ({ key, plaintext: tokens[i] as string, policy: CONTROL_POLICY })),
           { ifAbsent: true },
-        );
-        absent.forEach((key, i) => {
-          if (created?.[i] === true) control.set(key, tokens[i] as string);
-          else control.delete(key);
+        ).then((created) => {
+          absent.forEach((key, i) => {
+            if (created?.[i] === true) control.set(key, tokens[i] as string);
+            else control.delete(key);
+            creating.delete(key);
+          });
         });
+        for (const key of absent) creating.set(key, creation);
+        await creation;
       }
       const writes: L2Write[] = [];
       for (const entry of entries) {

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import type { GenerationScope } from '../cache/cacheKey.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache, RequestCache } from '../cache/l2Cache.js';
 import { invalidationScopes } from '../cache/scopes.js';
@@ -28,6 +29,11 @@ export interface RequestContext {
    * the write affects unreadable, on every instance, before the mutation answers.
    */
   afterWrite<E extends EntityName>(entity: E, row: EntityRows[E]): Promise<void>;
+  /**
+   * Makes every L2 entry under these scopes unreadable and empties this request's L1. When L2
+   * cannot be reached, it is flushed whole before it is read again, so the purge still holds.
+   */
+  purge(scopes: ReadonlyArray<GenerationScope>): Promise<void>;
 }
 
 export interface ContextDeps {
@@ -76,6 +82,11 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     pendingWrites,
     searchPatients: (term, first, scope) =>
       cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
+    purge: async (scopes) => {
+      for (const loader of Object.values(loaders.entities)) loader.clearAll();
+      for (const loader of Object.values(loaders.relations)) loader.clearAll();
+      await deps.l2.invalidate(tenantId, scopes);
+    },
     afterWrite: async (entity, row) => {
       refreshAfterWrite(loaders, entity, row);
       await deps.l2.invalidate(tenantId, invalidationScopes(entity, row));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildCacheKey, type GenerationScope } from '../cache/cacheKey.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
-import type { L2Cache, RequestCache } from '../cache/l2Cache.js';
+import type { EntryWrite, L2Cache, RequestCache } from '../cache/l2Cache.js';
 import { scopeOfOwner } from '../cache/scopes.js';
 import type { Database } from '../db/client.js';
 import { fetchEntityRows, type EntityName, type EntityRows } from '../db/entities.js';
@@ -64,33 +64,33 @@ export async function batchLoadEntities<E extends EntityName>(
       learnPatient(l2, tenantId, entity, row);
     }
     if (policy !== undefined && loaded.length > 0) {
-      deps.defer(() => writeEntities(deps, entity, loaded));
+      deps.defer(async () => {
+        await cache.write(await entityEntries(deps, entity, loaded));
+      });
     }
   }
   return ids.map((id) => found.get(normalizeId(id)) ?? null);
 }
 
 /**
- * Writes entity rows to L2. PHI is written only while its patient's consent allows it, as the
- * patient's own row (read under the same generation) says.
+ * The L2 entries of entity rows. PHI is cached only while its patient's consent allows it, as
+ * the patient's own row (read under the same generation) says.
  */
-export async function writeEntities<E extends EntityName>(
+export async function entityEntries<E extends EntityName>(
   deps: BatchLoadDeps,
   entity: E,
   rows: ReadonlyArray<EntityRows[E]>,
-): Promise<void> {
+): Promise<EntryWrite[]> {
   const policy = deps.entryPolicies.entities.get(entity);
-  if (policy === undefined) return;
-  const writable: Array<EntityRows[E]> = [];
+  if (policy === undefined) return [];
+  const entries: EntryWrite[] = [];
   for (const row of rows) {
-    if ('consentGranted' in row) {
-      if (row.consentGranted) writable.push(row);
-    } else if (!('patientId' in row) || (await deps.consentOf(row.patientId))) {
-      writable.push(row);
-    }
-  }
-  await deps.cache.write(
-    writable.map((row) => ({
+    const allowed =
+      'consentGranted' in row
+        ? row.consentGranted
+        : !('patientId' in row) || (await deps.consentOf(row.patientId));
+    if (!allowed) continue;
+    entries.push({
       key: buildCacheKey(deps.l2.space, {
         kind: 'entity',
         tenantId: deps.tenantId,
@@ -100,8 +100,9 @@ export async function writeEntities<E extends EntityName>(
       scope: scopeOfOwner(entity, 'patientId' in row ? row.patientId : row.id),
       value: row,
       policy,
-    })),
-  );
+    });
+  }
+  return entries;
 }
 
 /** Records and studies are stamped with their patient's generation, which their id alone does not tell. */

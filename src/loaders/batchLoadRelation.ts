@@ -3,7 +3,8 @@ import { scopeOfOwner } from '../cache/scopes.js';
 import type { EntityName, EntityRows } from '../db/entities.js';
 import type { RelationName, RelationSpec } from '../db/relations.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
-import { flightKey, learnPatient, writeEntities, type BatchLoadDeps } from './batchLoadEntities.js';
+import type { EntryWrite } from '../cache/l2Cache.js';
+import { entityEntries, flightKey, learnPatient, type BatchLoadDeps } from './batchLoadEntities.js';
 
 export interface RelationBatch<T extends EntityName> {
   /** Target ids per owner, in key order and display order. */
@@ -35,8 +36,12 @@ export async function batchLoadRelation<T extends EntityName>(
 
   const lists = new Map<string, string[]>();
   const cachedLists = policy === undefined ? [] : wanted;
+  // Target rows fetched on a miss are cached under their own scope (the doctors of a care team
+  // under reference data), whose generation must be read now, before Postgres.
+  const targetScopes = wanted.map((id) => scopeOfOwner(relation.target, id));
   const values = await cache.read(
     cachedLists.map((id) => ({ key: keyOf(id), scope: scopeOf(id) })),
+    targetScopes,
   );
   cachedLists.forEach((id, i) => {
     if (Array.isArray(values[i])) lists.set(id, values[i] as string[]);
@@ -70,22 +75,16 @@ export async function batchLoadRelation<T extends EntityName>(
     });
     if (policy !== undefined) {
       const missLists = misses.map((ownerId) => [ownerId, lists.get(ownerId) ?? []] as const);
+      // One write for the batch: its lists and the rows they name.
       deps.defer(async () => {
-        const allowed = [];
+        const entries: EntryWrite[] = [];
         for (const [ownerId, ids] of missLists) {
-          if (relation.owner !== 'Patient' || (await deps.consentOf(ownerId)))
-            allowed.push([ownerId, ids] as const);
+          if (relation.owner === 'Patient' && !(await deps.consentOf(ownerId))) continue;
+          entries.push({ key: keyOf(ownerId), scope: scopeOf(ownerId), value: ids, policy });
         }
-        await deps.cache.write(
-          allowed.map(([ownerId, ids]) => ({
-            key: keyOf(ownerId),
-            scope: scopeOf(ownerId),
-            value: ids,
-            policy,
-          })),
-        );
+        entries.push(...(await entityEntries(deps, relation.target, rows)));
+        await cache.write(entries);
       });
-      deps.defer(() => writeEntities(deps, relation.target, rows));
     }
   }
   return { ids: ownerIds.map((id) => lists.get(normalizeId(id)) ?? []), rows };

@@ -1,23 +1,36 @@
 import { z } from 'zod';
-import { ENTITY_NAMES } from '../db/entities.js';
-import { isUuid } from '../graphql/ids.js';
+import type { GenerationScope } from '../cache/cacheKey.js';
+import { ENTITY_NAMES, type EntityName } from '../db/entities.js';
+import { isUuid, normalizeId } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
 
 const purgeArgs = z.object({
   patientId: z.string().refine(isUuid, 'must be a uuid').nullish(),
-  type: z.enum(ENTITY_NAMES as [string, ...string[]]).nullish(),
+  type: z.enum(ENTITY_NAMES as [EntityName, ...EntityName[]]).nullish(),
 });
 
 export const cacheResolvers: Resolvers = {
   Mutation: {
-    purgeCache: (_root, args, ctx) => {
-      validateInput(purgeArgs, args, 'arguments');
-      // Only this request's L1 exists so far; the shared L2 and its purge land with the
-      // layered cache. L1 entries are per request, so none of them count as purged.
-      for (const loader of Object.values(ctx.loaders.entities)) loader.clearAll();
-      for (const loader of Object.values(ctx.loaders.relations)) loader.clearAll();
-      return 0;
+    purgeCache: async (_root, args, ctx) => {
+      const { patientId, type } = validateInput(purgeArgs, args, 'arguments');
+      const scopes = purgeScopes(patientId ?? undefined, type ?? undefined);
+      await ctx.purge(scopes);
+      return scopes.length;
     },
   },
 };
+
+/**
+ * What a purge advances, each in constant time however many entries it covers: one patient
+ * (their PHI and every search), the tenant's reference data, or the whole tenant.
+ */
+function purgeScopes(
+  patientId: string | undefined,
+  type: EntityName | undefined,
+): GenerationScope[] {
+  if (patientId !== undefined)
+    return [{ kind: 'patient', patientId: normalizeId(patientId) }, { kind: 'search' }];
+  if (type === 'Doctor' || type === 'Department') return [{ kind: 'reference' }];
+  return [{ kind: 'tenant' }];
+}

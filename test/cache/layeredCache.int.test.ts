@@ -1,0 +1,463 @@
+import { createClient } from '@keyv/redis';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCacheKey } from '../../src/cache/cacheKey.js';
+import type { GuardedStore } from '../../src/cache/guardedStore.js';
+import { createRequestContext, settleWrites } from '../../src/graphql/context.js';
+import { deriveEntryPolicies } from '../../src/cache/entryPolicies.js';
+import { createSchema } from '../../src/graphql/createSchema.js';
+import { createLogger } from '../../src/logger.js';
+import { medicalRecords, patients } from '../../src/db/tables/index.js';
+import { createChartPatient, seededPatient } from '../support/fixtures.js';
+import { metricValue } from '../support/metricValue.js';
+import { queryRows } from '../support/queryRows.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+
+const CHART = `query Chart($id: ID!) {
+  patient(id: $id) { name careTeam { name } records(first: 100) { diagnosis author { name department { name } } } studies { modality orderingDoctor { name } } }
+}`;
+const redisUrl = process.env.REDIS_URL;
+
+async function measure(server: TestServer, run: () => Promise<unknown>) {
+  const registry = server.metrics.registry;
+  const count = (op: string) => metricValue(registry, 'caregraph_l2_round_trips_total', { op });
+  const [statements, gets, sets, creates] = [
+    server.statements(),
+    await count('get'),
+    await count('set'),
+    await count('setIfAbsent'),
+  ];
+  await run();
+  return {
+    statements: server.statements() - statements,
+    reads: (await count('get')) - gets,
+    writes: (await count('set')) - sets,
+    creates: (await count('setIfAbsent')) - creates,
+  };
+}
+
+describe('the layered cache', () => {
+  let server: TestServer;
+  const policies = deriveEntryPolicies(createSchema().policies);
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  /** A request context of the server's own wiring, for driving loaders directly. */
+  function context(tenantId = 't1') {
+    return createRequestContext(
+      {
+        db: server.database.db,
+        l2: server.l2,
+        entryPolicies: policies,
+        logger: createLogger({ level: 'silent' }),
+      },
+      {
+        requestId: 'test',
+        clientAddress: '127.0.0.1',
+        principal: {
+          userId: 'test',
+          tenantId,
+          role: 'admin',
+          doctorId: undefined,
+          patientId: undefined,
+        },
+      },
+    );
+  }
+
+  async function readPatientName(id: string, doctorId: string) {
+    const token = await server.token({ role: 'clinician', doctorId });
+    const response = await server.graphql(`query ($id: ID!) { patient(id: $id) { name } }`, {
+      token,
+      variables: { id },
+    });
+    return (response.body.data?.patient as { name: string } | null)?.name;
+  }
+
+  describe('batching', () => {
+    it('takes one L2 read and one write per batch cold, and no SQL warm', async () => {
+      const fixture = await createChartPatient(server.database.db, {
+        recordCount: 20,
+        studyCount: 3,
+        mrn: 'BATCH1',
+      });
+      const token = await server.token({ role: 'clinician', doctorId: fixture.careTeamDoctorId });
+      const chart = () => server.graphql(CHART, { token, variables: { id: fixture.patientId } });
+      const cold = await measure(server, chart);
+      // Six batches: care team (permission check), patient, records, studies, doctors, departments.
+      expect(cold).toMatchObject({ statements: 6, reads: 6, writes: 6 });
+      const warm = await measure(server, chart);
+      // Nine batches warm: lists hand back ids, and the entities they name are batches of their own.
+      expect(warm).toEqual({ statements: 0, reads: 9, writes: 0, creates: 0 });
+    });
+
+    it('serves the same data warm as cold', async () => {
+      const fixture = await createChartPatient(server.database.db, {
+        recordCount: 7,
+        studyCount: 2,
+        mrn: 'BATCH2',
+      });
+      const token = await server.token({ role: 'clinician', doctorId: fixture.careTeamDoctorId });
+      const cold = await server.graphql(CHART, { token, variables: { id: fixture.patientId } });
+      const warm = await server.graphql(CHART, { token, variables: { id: fixture.patientId } });
+      expect(warm.body).toEqual(cold.body);
+    });
+  });
+
+  describe('invalidation', () => {
+    it('serves the new value on the next request after a mutation', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 10);
+      const before = await readPatientName(patient.patientId, patient.careTeamDoctorId);
+      expect(await readPatientName(patient.patientId, patient.careTeamDoctorId)).toBe(before);
+      const frontdesk = await server.token({ role: 'frontdesk' });
+      await server.graphql(
+        `mutation ($id: ID!) { updatePatient(id: $id, input: { name: "Changed Name" }) { id } }`,
+        {
+          token: frontdesk,
+          variables: { id: patient.patientId },
+        },
+      );
+      expect(await readPatientName(patient.patientId, patient.careTeamDoctorId)).toBe(
+        'Changed Name',
+      );
+    });
+
+    it("adds a new record to a cached chart's list", async () => {
+      const patient = await seededPatient(server.database.db, 't1', 11);
+      const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+      const count = async () => {
+        const r = await server.graphql(
+          `query ($id: ID!) { patient(id: $id) { records(first: 100) { id } } }`,
+          {
+            token,
+            variables: { id: patient.patientId },
+          },
+        );
+        return (r.body.data?.patient as { records: unknown[] }).records.length;
+      };
+      const before = await count();
+      await count();
+      await server.graphql(
+        `mutation ($p: ID!) { addMedicalRecord(input: { patientId: $p, diagnosisCode: "I10", diagnosis: "Hypertension" }) { id } }`,
+        { token, variables: { p: patient.patientId } },
+      );
+      expect(await count()).toBe(before + 1);
+    });
+
+    it("moves a doctor between departments' cached lists", async () => {
+      const admin = await server.token({ role: 'admin' });
+      const list = async (departmentId: string) => {
+        const r = await server.graphql(
+          `query ($d: ID!) { department(id: $d) { doctors { id } } }`,
+          {
+            token: admin,
+            variables: { d: departmentId },
+          },
+        );
+        return (r.body.data?.department as { doctors: Array<{ id: string }> }).doctors.map(
+          (d) => d.id,
+        );
+      };
+      const [doctor] = await queryRows<{ id: string; department_id: string }>(
+        server.database.db,
+        sql`select id, department_id from doctors where tenant_id = 't1' order by id limit 1`,
+      );
+      const [other] = await queryRows<{ id: string }>(
+        server.database.db,
+        sql`select id from departments where tenant_id = 't1' and id <> ${doctor?.department_id} limit 1`,
+      );
+      if (doctor === undefined || other === undefined) throw new Error('seed');
+      expect(await list(doctor.department_id)).toContain(doctor.id);
+      await list(other.id);
+      await server.graphql(
+        `mutation ($id: ID!, $d: ID!) { updateDoctor(id: $id, input: { departmentId: $d }) { id } }`,
+        {
+          token: admin,
+          variables: { id: doctor.id, d: other.id },
+        },
+      );
+      expect(await list(doctor.department_id)).not.toContain(doctor.id);
+      expect(await list(other.id)).toContain(doctor.id);
+    });
+
+    it('never lets a read that raced with a write re-insert the old value', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 12);
+      const frontdesk = await server.token({ role: 'frontdesk' });
+      const rename = (name: string) =>
+        server.graphql(
+          `mutation ($id: ID!, $name: String!) { updatePatient(id: $id, input: { name: $name }) { id } }`,
+          { token: frontdesk, variables: { id: patient.patientId, name } },
+        );
+      // The patient's generation exists, and no entry is valid under it.
+      await rename('Before The Race');
+      // A reader misses L2 and gets the old row from Postgres; its L2 write is held at the
+      // store, as a slow network would hold it, while a mutation commits and invalidates.
+      const store = server.l2.store as { setMany: GuardedStore['setMany'] };
+      const setMany = store.setMany;
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      store.setMany = async (entries) => {
+        store.setMany = setMany;
+        await gate;
+        return setMany(entries);
+      };
+      const reader = context();
+      const old = await reader.loaders.entities.Patient.load(patient.patientId);
+      expect(old?.name).toBe('Before The Race');
+      await rename('After The Race');
+      // The late insert of the old row lands now, after the write, and really is written.
+      const late = await measure(server, async () => {
+        release();
+        await settleWrites(reader);
+      });
+      expect(late.writes).toBe(1);
+
+      expect(await readPatientName(patient.patientId, patient.careTeamDoctorId)).toBe(
+        'After The Race',
+      );
+      expect(await readPatientName(patient.patientId, patient.careTeamDoctorId)).toBe(
+        'After The Race',
+      );
+    });
+  });
+
+  describe('consent and purge', () => {
+    const entityKey = (type: 'Patient' | 'MedicalRecord', id: string) =>
+      buildCacheKey(server.l2.space, { kind: 'entity', tenantId: 't1', type, id });
+    const listKey = (id: string) =>
+      buildCacheKey(server.l2.space, {
+        kind: 'list',
+        tenantId: 't1',
+        owner: 'Patient',
+        ownerId: id,
+        field: 'records',
+      });
+
+    /** How many of the patient's L2 entries a fresh request can read. */
+    async function readableEntries(patientId: string): Promise<number> {
+      const [record] = await server.database.db
+        .select({ id: medicalRecords.id })
+        .from(medicalRecords)
+        .where(and(eq(medicalRecords.tenantId, 't1'), eq(medicalRecords.patientId, patientId)))
+        .limit(1);
+      const scope = { kind: 'patient', patientId } as const;
+      const values = await context().cache.read([
+        { key: entityKey('Patient', patientId), scope },
+        { key: listKey(patientId), scope },
+        { key: entityKey('MedicalRecord', record?.id ?? ''), scope },
+      ]);
+      return values.filter((v) => v !== undefined).length;
+    }
+
+    const readChart = (patientId: string, token: string) =>
+      server.graphql(CHART, { token, variables: { id: patientId } });
+
+    it('makes every entry of a patient unreadable on consent revocation, and caches nothing until it is granted again', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 13);
+      const self = await server.token({ role: 'patient', patientId: patient.patientId });
+      await readChart(patient.patientId, self);
+      await readChart(patient.patientId, self);
+      expect(await readableEntries(patient.patientId)).toBe(3);
+
+      await server.graphql(
+        `mutation ($id: ID!) { setConsent(patientId: $id, granted: false) { id } }`,
+        {
+          token: self,
+          variables: { id: patient.patientId },
+        },
+      );
+      expect(await readableEntries(patient.patientId)).toBe(0);
+      await readChart(patient.patientId, self);
+      await readChart(patient.patientId, self);
+      expect(await readableEntries(patient.patientId)).toBe(0);
+
+      await server.graphql(
+        `mutation ($id: ID!) { setConsent(patientId: $id, granted: true) { id } }`,
+        {
+          token: self,
+          variables: { id: patient.patientId },
+        },
+      );
+      await readChart(patient.patientId, self);
+      expect(await readableEntries(patient.patientId)).toBe(3);
+    });
+
+    it('purges a patient in one write, whatever the number of entries', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 14);
+      const self = await server.token({ role: 'patient', patientId: patient.patientId });
+      await readChart(patient.patientId, self);
+      expect(await readableEntries(patient.patientId)).toBe(3);
+      const admin = await server.token({ role: 'admin' });
+      const purge = await measure(server, () =>
+        server.graphql(`mutation ($id: ID!) { purgeCache(patientId: $id) }`, {
+          token: admin,
+          variables: { id: patient.patientId },
+        }),
+      );
+      expect(purge).toEqual({ statements: 0, reads: 0, writes: 1, creates: 0 });
+      expect(await readableEntries(patient.patientId)).toBe(0);
+    });
+
+    it('answers purgeCache with the number of generations advanced', async () => {
+      const admin = await server.token({ role: 'admin' });
+      const response = await server.graphql(
+        `mutation { a: purgeCache(type: "Doctor") b: purgeCache }`,
+        { token: admin },
+      );
+      expect(response.body.data).toEqual({ a: 1, b: 1 });
+      const bad = await server.graphql(`mutation { purgeCache(type: "Nope") }`, { token: admin });
+      expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    });
+  });
+
+  describe('stampede', () => {
+    it('shares one load among concurrent misses for one key in a process', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 15);
+      const before = await metricValue(server.metrics.registry, 'caregraph_db_queries_total', {
+        table: 'patients',
+      });
+      const readers = Array.from({ length: 8 }, () => context());
+      const rows = await Promise.all(
+        readers.map((ctx) => ctx.loaders.entities.Patient.load(patient.patientId)),
+      );
+      expect(new Set(rows.map((row) => row?.id))).toEqual(new Set([patient.patientId]));
+      const after = await metricValue(server.metrics.registry, 'caregraph_db_queries_total', {
+        table: 'patients',
+      });
+      expect(after - before).toBe(1);
+      await Promise.all(readers.map(settleWrites));
+    });
+  });
+
+  describe('HTTP caching headers', () => {
+    it('marks PHI responses with the smallest maxAge of the fields resolved, and Pragma', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 16);
+      const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+      const header = async (query: string) => {
+        const r = await server.graphql(query, { token, variables: { id: patient.patientId } });
+        return [r.headers.get('cache-control'), r.headers.get('pragma')];
+      };
+      expect(await header(`query ($id: ID!) { patient(id: $id) { name } }`)).toEqual([
+        'no-store, no-cache, must-revalidate, max-age=300',
+        'no-cache',
+      ]);
+      expect(await header(`query ($id: ID!) { patient(id: $id) { records { notes } } }`)).toEqual([
+        'no-store, no-cache, must-revalidate, max-age=60',
+        'no-cache',
+      ]);
+      expect(
+        await header(`query ($id: ID!) { patient(id: $id) { studies { reportStatus } } }`),
+      ).toEqual(['no-store, no-cache, must-revalidate, max-age=30', 'no-cache']);
+    });
+
+    it('marks reference-only responses private, and mutations and errors no-store', async () => {
+      const admin = await server.token({ role: 'admin' });
+      const departments = await server.graphql(`{ departments { name } }`, { token: admin });
+      expect(departments.headers.get('cache-control')).toBe('private, max-age=7200');
+      const doctors = await server.graphql(`{ doctors { name department { name } } }`, {
+        token: admin,
+      });
+      expect(doctors.headers.get('cache-control')).toBe('private, max-age=3600');
+      const mutation = await server.graphql(`mutation { purgeCache(type: "Doctor") }`, {
+        token: admin,
+      });
+      expect(mutation.headers.get('cache-control')).toBe('no-store');
+      const error = await server.graphql(`{ nope }`, { token: admin });
+      expect(error.headers.get('cache-control')).toBe('no-store');
+    });
+  });
+
+  describe('metrics', () => {
+    it('counts L1 and L2 hits and misses by type', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 17);
+      const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+      const registry = server.metrics.registry;
+      const hits = () =>
+        metricValue(registry, 'caregraph_cache_requests_total', {
+          layer: 'l2',
+          type: 'Patient',
+          result: 'hit',
+        });
+      const before = await hits();
+      await server.graphql(CHART, { token, variables: { id: patient.patientId } });
+      await server.graphql(CHART, { token, variables: { id: patient.patientId } });
+      expect(await hits()).toBeGreaterThan(before);
+      expect(
+        await metricValue(registry, 'caregraph_cache_requests_total', {
+          layer: 'l1',
+          result: 'hit',
+        }),
+      ).toBeGreaterThan(0);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      expect(text).toMatch(
+        /caregraph_cache_requests_total\{layer="l2",type="\[MedicalRecord\]",result="hit"\} [1-9]/,
+      );
+      expect(text).toMatch(/caregraph_cache_breaker_state 0/);
+    });
+  });
+
+  describe.runIf(redisUrl !== undefined)('in Redis', () => {
+    async function keysAndTtls() {
+      const client = createClient({ url: redisUrl });
+      await client.connect();
+      const result = new Map<string, { ttl: number; value: string }>();
+      for await (const keys of client.scanIterator({
+        MATCH: `${server.l2.space.prefix}:*`,
+        COUNT: 500,
+      })) {
+        for (const key of keys) {
+          result.set(key, { ttl: await client.ttl(key), value: (await client.get(key)) ?? '' });
+        }
+      }
+      await client.quit();
+      return result;
+    }
+
+    it('gives every PHI key a TTL of at most 300 s, and reference keys their directive', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 18);
+      const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+      await server.graphql(CHART, { token, variables: { id: patient.patientId } });
+      const entries = await keysAndTtls();
+      const ttlsOf = (pattern: RegExp) =>
+        [...entries].filter(([key]) => pattern.test(key)).map(([, e]) => e.ttl);
+      for (const ttl of ttlsOf(/:Patient:[0-9a-f-]{36}(:|$)/)) expect(ttl).toBeLessThanOrEqual(300);
+      expect(Math.max(...ttlsOf(/:MedicalRecord:/))).toBeLessThanOrEqual(60);
+      expect(Math.max(...ttlsOf(/:Study:/))).toBeLessThanOrEqual(30);
+      expect(Math.min(...ttlsOf(/:Doctor:/))).toBeGreaterThan(3500);
+      expect(Math.max(...ttlsOf(/:Doctor:/))).toBeLessThanOrEqual(3600);
+      expect(Math.min(...ttlsOf(/:Department:/))).toBeGreaterThan(7100);
+      expect(ttlsOf(/:Patient:[0-9a-f-]{36}:records$/).length).toBeGreaterThan(0);
+    });
+
+    it('holds no patient name, MRN or diagnosis in clear', async () => {
+      const [row] = await server.database.db
+        .select()
+        .from(patients)
+        .where(eq(patients.tenantId, 't1'))
+        .limit(1);
+      if (row === undefined) throw new Error('seed');
+      const frontdesk = await server.token({ role: 'frontdesk' });
+      await server.graphql(`query ($q: String!) { patients(search: $q) { id name } }`, {
+        token: frontdesk,
+        variables: { q: row.name.split(' ')[0] ?? '' },
+      });
+      const seeded = await queryRows<{ name: string; mrn: string; diagnosis: string }>(
+        server.database.db,
+        sql`select p.name, p.mrn, r.diagnosis from patients p join medical_records r on r.patient_id = p.id where p.tenant_id = 't1' limit 200`,
+      );
+      const entries = await keysAndTtls();
+      expect(entries.size).toBeGreaterThan(10);
+      const everything = [...entries].map(([key, e]) => `${key} ${e.value}`).join('\n');
+      for (const { name, mrn, diagnosis } of seeded) {
+        expect(everything).not.toContain(name);
+        expect(everything).not.toContain(mrn);
+        expect(everything).not.toContain(diagnosis);
+      }
+      expect(everything).not.toContain(row.name.split(' ')[0]?.toLowerCase() ?? 'x');
+    });
+  });
+});
