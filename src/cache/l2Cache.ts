@@ -195,7 +195,7 @@ function createRequestCache(
         tenantKey,
         ...entries.map((e) => generationKey(space, tenantId, e.scope)),
       ]);
-      await Promise.all([...keys].map((key) => creating.get(key)));
+      await Promise.all([...keys].flatMap((key) => creating.get(key) ?? []));
       // Control values this request found absent are created now, if still absent. A value
       // another process created meanwhile wins, and this request's entries under it go
       // unwritten: adopting it could stamp data read before an invalidation with a generation

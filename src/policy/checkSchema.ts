@@ -1,4 +1,4 @@
-import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
 import { ENTITY_NAMES } from '../db/entities.js';
 import type { CachePolicyMap } from './cachePolicy.js';
 import { CachePolicyError, readCachePolicies } from './readCachePolicies.js';
@@ -48,15 +48,19 @@ export function checkSchema(
       rows.push({ type: typeName, field, ...policy });
       if (!isObjectType(type) || policy.source !== 'type' || policy.cacheClass !== 'reference')
         continue;
-      const returned = getNamedType(type.getFields()[field]?.type);
-      if (returned !== undefined && policies.get(returned.name)?.policy?.cacheClass === 'phi') {
+      const returned = returnedTypeName(type.getFields()[field]?.type);
+      if (returned !== undefined && policies.get(returned)?.policy?.cacheClass === 'phi') {
         problems.push(
-          `${typeName}.${field} returns @phi type ${returned.name} under @reference; annotate the field with @phi`,
+          `${typeName}.${field} returns @phi type ${returned} under @reference; annotate the field with @phi`,
         );
       }
     }
   }
   return { rows, problems };
+}
+
+function returnedTypeName(type: GraphQLOutputType | undefined): string | undefined {
+  return type === undefined ? undefined : getNamedType(type).name;
 }
 
 /** The policy table as aligned text, one field a line. */
