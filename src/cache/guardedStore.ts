@@ -11,18 +11,20 @@ export interface GuardOptions {
 
 /**
  * L2 behind a timeout and a circuit breaker. No method throws: a failed or refused read
- * answers undefined (treat as misses), a failed write answers false. Any failure marks L2 as
- * untrusted, because an invalidation may have been lost; the cache must flush it logically
- * (an epoch bump) before reading it again.
+ * answers undefined (treat as misses), a failed write answers false. When the breaker opens,
+ * L2 becomes untrusted, since invalidations may have been lost during the outage; the cache
+ * must flush it logically (an epoch bump) before reading it again.
  */
 export interface GuardedStore {
   readonly kind: CacheStore['kind'];
   getMany(keys: ReadonlyArray<string>): Promise<Array<string | undefined> | undefined>;
   setMany(entries: ReadonlyArray<CacheEntry>): Promise<boolean>;
   setManyIfAbsent(entries: ReadonlyArray<CacheEntry>): Promise<boolean[] | undefined>;
-  /** True once a command has failed, until `markTrusted()`. */
+  /** True after an outage or a lost invalidation, until `markTrusted()`. */
   readonly untrusted: boolean;
   markTrusted(): void;
+  /** Records that an invalidation was lost: L2 must be flushed before it is read again. */
+  markUntrusted(): void;
   /** True while the breaker refuses commands. */
   readonly open: boolean;
   ping(): Promise<boolean>;
@@ -64,7 +66,6 @@ export function createGuardedStore(
     try {
       return { ok: true, value: (await breaker.fire(command)) as T };
     } catch {
-      untrusted = true;
       metrics.redisErrors.inc({ op });
       return { ok: false };
     }
@@ -91,6 +92,9 @@ export function createGuardedStore(
     },
     markTrusted: () => {
       untrusted = false;
+    },
+    markUntrusted: () => {
+      untrusted = true;
     },
     get open() {
       return breaker.opened;

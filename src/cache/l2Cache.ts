@@ -111,11 +111,15 @@ export function createL2Cache(deps: {
         policy: CONTROL_POLICY,
       }));
       const ok = await writeToL2(store, sealer, writes);
-      if (!ok)
+      if (!ok) {
+        // Entries the invalidation should have hidden may still be readable: flush all of L2
+        // before it is read again.
+        store.markUntrusted();
         logger.error(
           { scopes: scopes.length },
           'an invalidation could not reach L2; it will be flushed before reuse',
         );
+      }
       return ok;
     },
     flushAll,

@@ -66,7 +66,9 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
       await (await connected()).ping();
     },
     close: async () => {
-      if (client.isOpen) await client.quit();
+      // A graceful close waits for Redis to answer; while it is down, just drop the socket.
+      if (client.isReady) await client.close();
+      else if (client.isOpen) client.destroy();
     },
   };
 }

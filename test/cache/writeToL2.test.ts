@@ -20,6 +20,7 @@ function recordingStore(): GuardedStore & { written: CacheEntry[] } {
     },
     untrusted: false,
     markTrusted: () => undefined,
+    markUntrusted: () => undefined,
     open: false,
     ping: () => Promise.resolve(true),
     close: () => Promise.resolve(),

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signToken } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config.js';
+import type { DatabaseHandle } from '../../src/db/client.js';
+import { seededPatient, type SeededPatient } from '../support/fixtures.js';
+import { spawnServer, type SpawnedServer } from '../support/spawnServer.js';
+import { createTestDatabase } from '../support/testDatabase.js';
+
+const redisUrl = process.env.REDIS_URL;
+const shared = inject('postgresRun') !== null && redisUrl !== undefined;
+
+// Two processes share state only through a real Postgres and a real Redis.
+describe.runIf(shared)('two server processes sharing Redis', () => {
+  let database: DatabaseHandle & { url: string | undefined };
+  let a: SpawnedServer;
+  let b: SpawnedServer;
+  let patient: SeededPatient;
+  const jwt = loadConfig({}).jwt;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    patient = await seededPatient(database.db, 't1', 2);
+    const env = {
+      DATABASE_URL: database.url ?? '',
+      REDIS_URL: redisUrl ?? '',
+      CACHE_KEY_PREFIX: `two${randomBytes(4).toString('hex')}`,
+    };
+    [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    await database.close();
+  });
+
+  async function query(
+    server: SpawnedServer,
+    token: string,
+    document: string,
+    variables: Record<string, unknown>,
+  ) {
+    const response = await fetch(`${server.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: document, variables }),
+    });
+    return (await response.json()) as {
+      data?: Record<string, { name?: string } | null>;
+      errors?: unknown[];
+    };
+  }
+
+  it('serves on B the value a mutation on A has just acknowledged', async () => {
+    const clinician = await signToken(
+      { sub: 'c', tenant: 't1', role: 'clinician', doctorId: patient.careTeamDoctorId },
+      jwt,
+    );
+    const frontdesk = await signToken({ sub: 'f', tenant: 't1', role: 'frontdesk' }, jwt);
+    const read = async (server: SpawnedServer) =>
+      (
+        await query(server, clinician, 'query ($id: ID!) { patient(id: $id) { name } }', {
+          id: patient.patientId,
+        })
+      ).data?.patient?.name;
+    const original = await read(b);
+    expect(await read(b)).toBe(original);
+    expect(await read(a)).toBe(original);
+
+    for (const name of ['Renamed On A', 'Renamed Again On A']) {
+      const update = await query(
+        a,
+        frontdesk,
+        'mutation ($id: ID!, $n: String!) { updatePatient(id: $id, input: { name: $n }) { id } }',
+        {
+          id: patient.patientId,
+          n: name,
+        },
+      );
+      expect(update.errors).toBeUndefined();
+      expect(await read(b)).toBe(name);
+    }
+  });
+
+  it('serves on A reference data an admin has just changed on B', async () => {
+    const admin = await signToken({ sub: 'a', tenant: 't1', role: 'admin' }, jwt);
+    const read = async (server: SpawnedServer) =>
+      (
+        await query(server, admin, 'query ($id: ID!) { doctor(id: $id) { name } }', {
+          id: patient.otherDoctorId,
+        })
+      ).data?.doctor?.name;
+    await read(a);
+    await read(a);
+    await query(
+      b,
+      admin,
+      'mutation ($id: ID!) { updateDoctor(id: $id, input: { name: "Dr. Changed On B" }) { id } }',
+      {
+        id: patient.otherDoctorId,
+      },
+    );
+    expect(await read(a)).toBe('Dr. Changed On B');
+  });
+});

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface SpawnedServer {
+  readonly origin: string;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `src/main.ts` as its own process and resolves once it listens. */
+export function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+  const base: NodeJS.ProcessEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env };
+  delete base.NODE_ENV;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: base,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const origin = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      if (origin !== undefined) {
+        resolve({
+          origin,
+          child,
+          stop: async () => {
+            if (child.exitCode !== null) return;
+            const exited = new Promise((done) => child.once('exit', done));
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`server exited with ${String(code)} before listening`));
+    });
+  });
+}
