@@ -14,6 +14,8 @@ export enum ErrorCode {
   QueryTooLarge = 'QUERY_TOO_LARGE',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  /** The write is committed, but the cache could not be told at once; see the README. */
+  CacheInvalidationDelayed = 'CACHE_INVALIDATION_DELAYED',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -71,6 +73,21 @@ export class BadUserInputError extends GraphQLError {
         ...(argumentName === undefined ? {} : { argumentName }),
       },
     });
+  }
+}
+
+/**
+ * A write committed, but L2 could not be told at once. The cache is flushed whole before it is
+ * read again; until then another instance may serve the previous value.
+ */
+export class CacheInvalidationDelayedError extends GraphQLError {
+  constructor() {
+    super(
+      'The change is saved; caches are being refreshed and may briefly show the previous value',
+      {
+        extensions: { code: ErrorCode.CacheInvalidationDelayed },
+      },
+    );
   }
 }
 

@@ -32,7 +32,11 @@ export function createL2(deps: {
   const store =
     config.redisUrl === undefined
       ? createMemoryStore({ maxBytes: config.cache.memoryMaxBytes, onError })
-      : createRedisStore({ url: config.redisUrl, onError });
+      : createRedisStore({
+          url: config.redisUrl,
+          commandTimeoutMs: config.cache.commandTimeoutMs,
+          onError,
+        });
   const [firstKey] = config.cacheEncryptionKeys;
   if (firstKey === undefined) throw new Error('no cache encryption key');
   return createL2Cache({

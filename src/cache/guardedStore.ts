@@ -11,9 +11,9 @@ export interface GuardOptions {
 
 /**
  * L2 behind a timeout and a circuit breaker. No method throws: a failed or refused read
- * answers undefined (treat as misses), a failed write answers false. When the breaker opens,
- * L2 becomes untrusted, since invalidations may have been lost during the outage; the cache
- * must flush it logically (an epoch bump) before reading it again.
+ * answers undefined (treat as misses), a failed write answers false. The cache marks L2
+ * untrusted when one of its invalidations is lost, and must then flush it logically (an
+ * epoch bump) before reading it again.
  */
 export interface GuardedStore {
   readonly kind: CacheStore['kind'];
@@ -48,7 +48,6 @@ export function createGuardedStore(
   let untrusted = false;
   metrics.breakerState.set(0);
   breaker.on('open', () => {
-    untrusted = true;
     metrics.breakerState.set(2);
   });
   breaker.on('halfOpen', () => {
@@ -62,11 +61,15 @@ export function createGuardedStore(
     op: Operation,
     command: () => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false }> {
-    metrics.l2RoundTrips.inc({ op });
     try {
-      return { ok: true, value: (await breaker.fire(command)) as T };
-    } catch {
-      metrics.redisErrors.inc({ op });
+      const value = (await breaker.fire(() => {
+        // Counted here, so that calls the open breaker refuses are not round trips.
+        metrics.l2RoundTrips.inc({ op });
+        return command();
+      })) as T;
+      return { ok: true, value };
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EOPENBREAKER') metrics.redisErrors.inc({ op });
       return { ok: false };
     }
   }

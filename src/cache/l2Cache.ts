@@ -8,9 +8,11 @@ import type { Sealer } from './sealer.js';
 import { createSingleFlight, type SingleFlight } from './singleFlight.js';
 import { writeToL2, type L2Write } from './writeToL2.js';
 
-// Control values (the epoch and generations) guard entries; they outlive any entry they guard.
-// If one is evicted anyway, the entries it guarded become unreadable, never stale.
-const CONTROL_POLICY = { cacheClass: 'reference', maxAgeSeconds: 7 * 24 * 3600 } as const;
+// Control values (the epoch and generations) guard entries and outlive any entry they guard.
+// When one expires or is evicted, the entries it guarded become unreadable.
+const CONTROL_POLICY = { cacheClass: 'reference', maxAgeSeconds: 30 * 24 * 3600 } as const;
+const INVALIDATION_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 25;
 
 /**
  * The process-wide side of L2: the store, the sealer, the key space, single-flight, and the
@@ -31,7 +33,13 @@ export interface L2Cache {
   readonly patientOf: LRUCache<string, string>;
   readonly metrics: CacheMetrics;
   forRequest(tenantId: string): RequestCache;
-  /** Makes every entry under these scopes unreadable. @returns false when L2 could not be told. */
+  /**
+   * Makes every entry under these scopes unreadable, trying a few times. When L2 still cannot
+   * be told, it is marked untrusted and flushed whole (by a background retry, or by the next
+   * read) before anything in it is served again.
+   *
+   * @returns false when the invalidation could not be delivered.
+   */
   invalidate(tenantId: string, scopes: ReadonlyArray<GenerationScope>): Promise<boolean>;
   /** Logically flushes all of L2 (a new epoch). */
   flushAll(): Promise<boolean>;
@@ -73,6 +81,8 @@ export interface RequestCache {
   stampOf(scope: GenerationScope): string | undefined;
   /** Writes entries whose scope this request has read (at most two round trips, one usually). */
   write(entries: ReadonlyArray<EntryWrite>): Promise<void>;
+  /** Forgets the generations of these scopes, so the request reads them again after its own write. */
+  forget(scopes: ReadonlyArray<GenerationScope>): void;
 }
 
 export function createL2Cache(deps: {
@@ -85,6 +95,7 @@ export function createL2Cache(deps: {
   const { store, sealer, space, metrics, logger } = deps;
   const epochKey = buildCacheKey(space, { kind: 'epoch' });
   let flushing: Promise<boolean> | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   const flushAll = async (): Promise<boolean> => {
     const ok = await writeToL2(store, sealer, [
@@ -105,22 +116,31 @@ export function createL2Cache(deps: {
     patientOf: new LRUCache({ max: 200_000 }),
     forRequest: (tenantId) => createRequestCache(cache, sealer, tenantId, epochKey),
     invalidate: async (tenantId, scopes) => {
-      const writes = scopes.map((scope) => ({
-        key: generationKey(space, tenantId, scope),
-        plaintext: freshToken(),
-        policy: CONTROL_POLICY,
-      }));
-      const ok = await writeToL2(store, sealer, writes);
-      if (!ok) {
-        // Entries the invalidation should have hidden may still be readable: flush all of L2
-        // before it is read again.
-        store.markUntrusted();
-        logger.error(
-          { scopes: scopes.length },
-          'an invalidation could not reach L2; it will be flushed before reuse',
-        );
+      for (let attempt = 1; attempt <= INVALIDATION_ATTEMPTS; attempt++) {
+        const writes = scopes.map((scope) => ({
+          key: generationKey(space, tenantId, scope),
+          plaintext: freshToken(),
+          policy: CONTROL_POLICY,
+        }));
+        if (await writeToL2(store, sealer, writes)) return true;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
       }
-      return ok;
+      // Entries the invalidation should have hidden may still be readable: nothing is read
+      // from L2 until it has been flushed, which a timer keeps trying without waiting for traffic.
+      store.markUntrusted();
+      logger.error(
+        { scopes: scopes.length },
+        'an invalidation could not reach L2; flushing it before reuse',
+      );
+      retryTimer ??= setInterval(() => {
+        void cache.ensureTrusted().then((trusted) => {
+          if (trusted && retryTimer !== undefined) {
+            clearInterval(retryTimer);
+            retryTimer = undefined;
+          }
+        });
+      }, RETRY_DELAY_MS * 20).unref();
+      return false;
     },
     flushAll,
     ensureTrusted: async () => {
@@ -134,7 +154,10 @@ export function createL2Cache(deps: {
       if (ok) store.markTrusted();
       return ok;
     },
-    close: () => store.close(),
+    close: () => {
+      if (retryTimer !== undefined) clearInterval(retryTimer);
+      return store.close();
+    },
   };
   return cache;
 }
@@ -170,6 +193,9 @@ function createRequestCache(
   return {
     tenantId,
     stampOf,
+    forget: (scopes) => {
+      for (const scope of scopes) control.delete(generationKey(space, tenantId, scope));
+    },
     read: async (entries, alsoScopes = []) => {
       if (entries.length === 0 || !(await cache.ensureTrusted())) {
         return entries.map(() => undefined);

@@ -1,10 +1,12 @@
-import { createClient, createKeyv } from '@keyv/redis';
+import { createClient, createKeyv, type default as KeyvRedis } from '@keyv/redis';
 import type { Keyv } from 'keyv';
 import type { CacheEntry, CacheStore } from './store.js';
 
 export interface RedisStoreOptions {
   /** A redis:// or rediss:// (TLS) URL. */
   readonly url: string;
+  /** A command not answered within this long is dropped from the client's queue and fails. */
+  readonly commandTimeoutMs: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -17,6 +19,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
   const client = createClient({
     url: options.url,
     disableOfflineQueue: true,
+    commandOptions: { timeout: options.commandTimeoutMs },
     socket: {
       connectTimeout: 2_000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
@@ -30,6 +33,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     throwOnConnectError: true,
   }) as Keyv<string>;
   keyv.on('error', options.onError);
+  const adapter = keyv.store as KeyvRedis<string>;
 
   const connected = async () => {
     if (!client.isOpen) await client.connect();
@@ -46,14 +50,18 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     setMany: async (entries) => {
       if (entries.length === 0) return;
       await connected();
-      await keyv.setMany(entries.map((e) => ({ key: e.key, value: e.value, ttl: e.ttlMs })));
+      // Through the adapter rather than Keyv itself: Redis expires the key (PX), and a value
+      // without Keyv's own "expires" is never judged expired by another instance's clock.
+      await adapter.setMany(
+        entries.map((e) => ({ key: e.key, value: serialize(e), ttl: e.ttlMs })),
+      );
     },
     setManyIfAbsent: async (entries) => {
       if (entries.length === 0) return [];
       const redis = await connected();
       const multi = redis.multi();
       for (const entry of entries) {
-        multi.set(entry.key, await serialize(keyv, entry), {
+        multi.set(entry.key, serialize(entry), {
           condition: 'NX',
           expiration: { type: 'PX', value: entry.ttlMs },
         });
@@ -66,15 +74,21 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
       await (await connected()).ping();
     },
     close: async () => {
-      // A graceful close waits for Redis to answer; while it is down, just drop the socket.
-      if (client.isReady) await client.close();
-      else if (client.isOpen) client.destroy();
+      // A graceful close waits for Redis to answer; a Redis that is down or hung gets a
+      // second, then the socket is dropped.
+      if (!client.isOpen) return;
+      const closed = client.isReady ? client.close().then(() => true) : Promise.resolve(false);
+      const timedOut = new Promise<boolean>((resolve) => {
+        setTimeout(() => {
+          resolve(false);
+        }, 1_000).unref();
+      });
+      if (!(await Promise.race([closed, timedOut]))) client.destroy();
     },
   };
 }
 
-// Values written beside Keyv's own must be in Keyv's format, so that getMany reads them back.
-async function serialize(keyv: Keyv<string>, entry: CacheEntry): Promise<string> {
-  const data = await keyv.serializeData({ value: entry.value, expires: Date.now() + entry.ttlMs });
-  return typeof data === 'string' ? data : JSON.stringify(data);
+// Keyv's format, so that Keyv's getMany reads the value back.
+function serialize(entry: CacheEntry): string {
+  return JSON.stringify({ value: entry.value });
 }

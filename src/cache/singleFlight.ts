@@ -42,11 +42,14 @@ export function createSingleFlight(): SingleFlight {
         );
       });
       const ownValues = await batch;
+      const positions = new Map(own.map((index, position) => [index, position]));
       const results: Array<T | undefined> = [];
       for (let index = 0; index < flightKeys.length; index++) {
-        const position = own.indexOf(index);
+        const position = positions.get(index);
         results.push(
-          position >= 0 ? ownValues[position] : ((await joined.get(index)) as T | undefined),
+          position === undefined
+            ? ((await joined.get(index)) as T | undefined)
+            : ownValues[position],
         );
       }
       return results;

@@ -67,7 +67,8 @@ const patientCareTeam: RelationSpec<'Doctor'> = {
         and(eq(doctors.tenantId, careTeam.tenantId), eq(doctors.id, careTeam.doctorId)),
       )
       .where(and(eq(careTeam.tenantId, tenantId), inArray(careTeam.patientId, ownerIds)))
-      .orderBy(asc(doctors.name), asc(doctors.id));
+      // By id: the list is cached as ids under the patient, and a name can change under it.
+      .orderBy(asc(doctors.id));
     return rows;
   },
 };

@@ -10,7 +10,9 @@ import type { PatientRow } from '../db/tables/index.js';
 import { createLoaders, type Loaders } from '../loaders/createLoaders.js';
 import { cachedSearchPatients } from '../loaders/searchPatients.js';
 import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
+import { CacheInvalidationDelayedError } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
+import type { GraphQLError } from 'graphql';
 
 /** Everything a resolver or permission rule may use. Built fresh for every request. */
 export interface RequestContext {
@@ -24,6 +26,8 @@ export interface RequestContext {
   searchPatients(term: string, first: number, scope: SearchScope): Promise<PatientRow[]>;
   /** L2 writes still under way; the response is sent once they settle. */
   readonly pendingWrites: Array<Promise<void>>;
+  /** Errors to add to a response whose data is sound (a write committed, say). */
+  readonly warnings: GraphQLError[];
   /**
    * After a committed write: primes this request's L1 with the row and makes every L2 entry
    * the write affects unreadable, on every instance, before the mutation answers.
@@ -56,6 +60,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
   const tenantId = principal.tenantId;
   const cache = deps.l2.forRequest(tenantId);
   const pendingWrites: Array<Promise<void>> = [];
+  const warnings: GraphQLError[] = [];
   const batchDeps = {
     db: deps.db,
     tenantId,
@@ -72,6 +77,12 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     },
   };
   const loaders = createLoaders(batchDeps);
+  const invalidate = async (scopes: ReadonlyArray<GenerationScope>) => {
+    const delivered = await deps.l2.invalidate(tenantId, scopes);
+    // The rest of this request reads those generations again, so it sees its own write.
+    cache.forget(scopes);
+    if (!delivered) warnings.push(new CacheInvalidationDelayedError());
+  };
   return {
     requestId: request.requestId,
     principal,
@@ -80,16 +91,17 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     cache,
     clientAddress: request.clientAddress,
     pendingWrites,
+    warnings,
     searchPatients: (term, first, scope) =>
       cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
     purge: async (scopes) => {
       for (const loader of Object.values(loaders.entities)) loader.clearAll();
       for (const loader of Object.values(loaders.relations)) loader.clearAll();
-      await deps.l2.invalidate(tenantId, scopes);
+      await invalidate(scopes);
     },
     afterWrite: async (entity, row) => {
       refreshAfterWrite(loaders, entity, row);
-      await deps.l2.invalidate(tenantId, invalidationScopes(entity, row));
+      await invalidate(invalidationScopes(entity, row));
     },
   };
 }

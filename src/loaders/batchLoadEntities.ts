@@ -63,9 +63,12 @@ export async function batchLoadEntities<E extends EntityName>(
       found.set(row.id, row);
       learnPatient(l2, tenantId, entity, row);
     }
-    if (policy !== undefined && loaded.length > 0) {
+    // Only rows whose generation was read before Postgres may be cached: stamping a row with a
+    // generation read after it could hide an invalidation that came in between.
+    const cacheable = loaded.filter((row) => scopes.get(row.id) !== undefined);
+    if (policy !== undefined && cacheable.length > 0) {
       deps.defer(async () => {
-        await cache.write(await entityEntries(deps, entity, loaded));
+        await cache.write(await entityEntries(deps, entity, cacheable));
       });
     }
   }

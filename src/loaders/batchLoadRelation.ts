@@ -80,6 +80,8 @@ export async function batchLoadRelation<T extends EntityName>(
         const entries: EntryWrite[] = [];
         for (const [ownerId, ids] of missLists) {
           if (relation.owner === 'Patient' && !(await deps.consentOf(ownerId))) continue;
+          // An owner that does not exist has no list; only a patient's consent check proves one does.
+          if (relation.owner !== 'Patient' && ids.length === 0) continue;
           entries.push({ key: keyOf(ownerId), scope: scopeOf(ownerId), value: ids, policy });
         }
         entries.push(...(await entityEntries(deps, relation.target, rows)));

@@ -10,7 +10,8 @@ const SEARCH_SCOPE = { kind: 'search' } as const;
  * `patients(search)` through L2: the result ids are cached under the tenant's search
  * generation (any patient write makes every search stale), keyed by an HMAC of the term and
  * the caller's view. A hit loads the patients themselves through the loaders; a miss runs one
- * SQL statement. Results that include a patient whose consent is withheld are not cached.
+ * SQL statement. Empty results, and results that include a patient whose consent is
+ * withheld, are not cached.
  */
 export async function cachedSearchPatients(
   deps: Omit<BatchLoadDeps, 'consentOf'> & { readonly loaders: Loaders },
@@ -38,7 +39,7 @@ export async function cachedSearchPatients(
 
   const rows = await searchPatients(deps.db, tenantId, term, first, scope);
   for (const row of rows) loaders.entities.Patient.prime(row.id, row);
-  if (policy !== undefined && rows.every((row) => row.consentGranted)) {
+  if (policy !== undefined && rows.length > 0 && rows.every((row) => row.consentGranted)) {
     deps.defer(() =>
       deps.cache.write([{ key, scope: SEARCH_SCOPE, value: rows.map((row) => row.id), policy }]),
     );

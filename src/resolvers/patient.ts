@@ -62,11 +62,12 @@ export const patientResolvers: Resolvers = {
       patient.primaryDoctorId === null
         ? null
         : ctx.loaders.entities.Doctor.load(patient.primaryDoctorId),
-    careTeam: async (patient, _args, ctx) =>
-      loadAll(
-        ctx.loaders.entities.Doctor,
-        await ctx.loaders.relations.patientCareTeam.load(patient.id),
-      ),
+    careTeam: async (patient, _args, ctx) => {
+      const ids = await ctx.loaders.relations.patientCareTeam.load(patient.id);
+      // Sorted on read: the cached list holds ids, and a doctor's name can change under it.
+      const doctors = await loadAll(ctx.loaders.entities.Doctor, ids);
+      return doctors.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    },
     records: async (patient, args, ctx) => {
       const first = validateInput(pageSize, args.first, 'first');
       const ids = await ctx.loaders.relations.patientRecords.load(patient.id);

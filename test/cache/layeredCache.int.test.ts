@@ -83,13 +83,14 @@ describe('the layered cache', () => {
       const fixture = await createChartPatient(server.database.db, {
         recordCount: 20,
         studyCount: 3,
-        mrn: 'BATCH1',
+        mrn: 'ZBATCH1',
       });
       const token = await server.token({ role: 'clinician', doctorId: fixture.careTeamDoctorId });
       const chart = () => server.graphql(CHART, { token, variables: { id: fixture.patientId } });
       const cold = await measure(server, chart);
       // Six batches: care team (permission check), patient, records, studies, doctors, departments.
-      expect(cold).toMatchObject({ statements: 6, reads: 6, writes: 6 });
+      // Two creations: the tenant's and the patient's generations, then the reference data's.
+      expect(cold).toEqual({ statements: 6, reads: 6, writes: 6, creates: 2 });
       const warm = await measure(server, chart);
       // Nine batches warm: lists hand back ids, and the entities they name are batches of their own.
       expect(warm).toEqual({ statements: 0, reads: 9, writes: 0, creates: 0 });
@@ -99,7 +100,7 @@ describe('the layered cache', () => {
       const fixture = await createChartPatient(server.database.db, {
         recordCount: 7,
         studyCount: 2,
-        mrn: 'BATCH2',
+        mrn: 'ZBATCH2',
       });
       const token = await server.token({ role: 'clinician', doctorId: fixture.careTeamDoctorId });
       const cold = await server.graphql(CHART, { token, variables: { id: fixture.patientId } });
@@ -222,6 +223,85 @@ describe('the layered cache', () => {
       expect(await readPatientName(patient.patientId, patient.careTeamDoctorId)).toBe(
         'After The Race',
       );
+    });
+  });
+
+  describe('more invalidation', () => {
+    it("shows a mutation's own response the state after the write", async () => {
+      const patient = await seededPatient(server.database.db, 't1', 2);
+      const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+      const chart = `query ($id: ID!) { patient(id: $id) { records(first: 100) { id } } }`;
+      const before = await server.graphql(chart, { token, variables: { id: patient.patientId } });
+      await server.graphql(chart, { token, variables: { id: patient.patientId } });
+      const count = (before.body.data?.patient as { records: unknown[] }).records.length;
+      const added = await server.graphql(
+        `mutation ($p: ID!) {
+          addMedicalRecord(input: { patientId: $p, diagnosisCode: "I10", diagnosis: "Hypertension" }) {
+            id patient { records(first: 100) { id } }
+          }
+        }`,
+        { token, variables: { p: patient.patientId } },
+      );
+      const record = added.body.data?.addMedicalRecord as {
+        id: string;
+        patient: { records: Array<{ id: string }> };
+      };
+      expect(record.patient.records).toHaveLength(count + 1);
+      expect(record.patient.records.map((r) => r.id)).toContain(record.id);
+    });
+
+    it('never caches a record or study whose generation was not read before Postgres', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 3);
+      const [study] = await queryRows<{ id: string }>(
+        server.database.db,
+        sql`select id from studies where patient_id = ${patient.patientId} limit 1`,
+      );
+      if (study === undefined) throw new Error('seed');
+      // As on an instance that has never seen this patient: the study's patient is unknown.
+      server.l2.patientOf.clear();
+      const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+      const reader = context();
+      const load = await measure(server, async () => {
+        await reader.loaders.entities.Study.load(study.id);
+        await settleWrites(reader);
+      });
+      expect(load.writes).toBe(0);
+      await server.graphql(
+        `mutation ($id: ID!) { updateStudyReport(id: $id, reportStatus: AMENDED) { id } }`,
+        {
+          token,
+          variables: { id: study.id },
+        },
+      );
+      for (let i = 0; i < 2; i++) {
+        const read = await server.graphql(`query ($id: ID!) { study(id: $id) { reportStatus } }`, {
+          token,
+          variables: { id: study.id },
+        });
+        expect(read.body.data?.study).toEqual({ reportStatus: 'AMENDED' });
+      }
+    });
+
+    it('serves an envelope that fails to open as a miss, and counts it', async () => {
+      const patient = await seededPatient(server.database.db, 't1', 4);
+      const name = await readPatientName(patient.patientId, patient.careTeamDoctorId);
+      await readPatientName(patient.patientId, patient.careTeamDoctorId);
+      const key = buildCacheKey(server.l2.space, {
+        kind: 'entity',
+        tenantId: 't1',
+        type: 'Patient',
+        id: patient.patientId,
+      });
+      const sealed = (await server.l2.store.getMany([key]))?.[0];
+      expect(sealed).toMatch(/"tag":"/);
+      // A forged authentication tag, as a tampered value would carry.
+      const forged = (sealed ?? '').replace(/"tag":"[^"]*"/, '"tag":"AAAAAAAAAAAAAAAAAAAAAA=="');
+      await server.l2.store.setMany([{ key, value: forged, ttlMs: 60_000 }]);
+      const failures = () =>
+        metricValue(server.metrics.registry, 'caregraph_cache_unseal_failures_total');
+      const before = await failures();
+      expect(await readPatientName(patient.patientId, patient.careTeamDoctorId)).toBe(name);
+      expect(await failures()).toBe(before + 1);
     });
   });
 
@@ -366,6 +446,14 @@ describe('the layered cache', () => {
         token: admin,
       });
       expect(mutation.headers.get('cache-control')).toBe('no-store');
+      const patient = await seededPatient(server.database.db, 't1', 19);
+      const frontdesk = await server.token({ role: 'frontdesk' });
+      const phiMutation = await server.graphql(
+        `mutation ($id: ID!) { updatePatient(id: $id, input: { phone: "+1 555-0123" }) { name phone } }`,
+        { token: frontdesk, variables: { id: patient.patientId } },
+      );
+      expect(phiMutation.headers.get('cache-control')).toBe('no-store');
+      expect(phiMutation.headers.get('pragma')).toBe('no-cache');
       const error = await server.graphql(`{ nope }`, { token: admin });
       expect(error.headers.get('cache-control')).toBe('no-store');
     });
@@ -422,15 +510,22 @@ describe('the layered cache', () => {
       const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
       await server.graphql(CHART, { token, variables: { id: patient.patientId } });
       const entries = await keysAndTtls();
-      const ttlsOf = (pattern: RegExp) =>
-        [...entries].filter(([key]) => pattern.test(key)).map(([, e]) => e.ttl);
-      for (const ttl of ttlsOf(/:Patient:[0-9a-f-]{36}(:|$)/)) expect(ttl).toBeLessThanOrEqual(300);
-      expect(Math.max(...ttlsOf(/:MedicalRecord:/))).toBeLessThanOrEqual(60);
-      expect(Math.max(...ttlsOf(/:Study:/))).toBeLessThanOrEqual(30);
-      expect(Math.min(...ttlsOf(/:Doctor:/))).toBeGreaterThan(3500);
-      expect(Math.max(...ttlsOf(/:Doctor:/))).toBeLessThanOrEqual(3600);
-      expect(Math.min(...ttlsOf(/:Department:/))).toBeGreaterThan(7100);
-      expect(ttlsOf(/:Patient:[0-9a-f-]{36}:records$/).length).toBeGreaterThan(0);
+      const ttlsOf = (pattern: RegExp) => {
+        const ttls = [...entries].filter(([key]) => pattern.test(key)).map(([, e]) => e.ttl);
+        // Redis answers -1 for a key without expiry: every entry must have one.
+        expect(ttls.length).toBeGreaterThan(0);
+        for (const ttl of ttls) expect(ttl).toBeGreaterThan(0);
+        return ttls;
+      };
+      for (const ttl of ttlsOf(/:Patient:[0-9a-f-]{36}$/)) expect(ttl).toBeLessThanOrEqual(300);
+      for (const ttl of ttlsOf(/:Patient:[0-9a-f-]{36}:(records|studies|careTeam)$/)) {
+        expect(ttl).toBeLessThanOrEqual(300);
+      }
+      for (const ttl of ttlsOf(/:MedicalRecord:/)) expect(ttl).toBeLessThanOrEqual(60);
+      for (const ttl of ttlsOf(/:Study:/)) expect(ttl).toBeLessThanOrEqual(30);
+      for (const ttl of ttlsOf(/:Doctor:/)) expect(ttl).toBeGreaterThan(3500);
+      for (const ttl of ttlsOf(/:Doctor:/)) expect(ttl).toBeLessThanOrEqual(3600);
+      for (const ttl of ttlsOf(/:Department:/)) expect(ttl).toBeGreaterThan(7100);
     });
 
     it('holds no patient name, MRN or diagnosis in clear', async () => {

@@ -10,15 +10,24 @@ export interface ResolvedPolicy {
 
 /**
  * The caching headers of a GraphQL response (SPEC §1):
+ * - mutations: `no-store` (with `Pragma: no-cache` when they return PHI);
  * - any PHI: `no-store, no-cache, must-revalidate, max-age=<smallest maxAge, at most 300>` and
  *   `Pragma: no-cache`;
  * - reference data only: `private, max-age=<smallest maxAge>`;
- * - mutations, errors, and anything without a policy: `no-store`.
+ * - errors, and anything without a policy: `no-store`.
  */
 export function cacheControlHeaders(
   resolved: ResolvedPolicy,
   options: { mutation: boolean; failed: boolean },
 ): Array<[string, string]> {
+  if (options.mutation) {
+    return resolved.phi
+      ? [
+          ['cache-control', 'no-store'],
+          ['pragma', 'no-cache'],
+        ]
+      : [['cache-control', 'no-store']];
+  }
   if (resolved.phi) {
     const maxAge = Math.min(resolved.minMaxAgeSeconds, PHI_MAX_AGE_CAP_SECONDS);
     return [
@@ -26,12 +35,7 @@ export function cacheControlHeaders(
       ['pragma', 'no-cache'],
     ];
   }
-  if (
-    options.mutation ||
-    options.failed ||
-    resolved.uncovered ||
-    !Number.isFinite(resolved.minMaxAgeSeconds)
-  ) {
+  if (options.failed || resolved.uncovered || !Number.isFinite(resolved.minMaxAgeSeconds)) {
     return [['cache-control', 'no-store']];
   }
   return [['cache-control', `private, max-age=${resolved.minMaxAgeSeconds}`]];

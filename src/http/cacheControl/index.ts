@@ -1,5 +1,10 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import { OperationTypeNode, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
+import {
+  OperationTypeNode,
+  isObjectType,
+  type GraphQLError,
+  type GraphQLResolveInfo,
+} from 'graphql';
 import { settleWrites, type RequestContext } from '../../graphql/context.js';
 import { PHI_MAX_AGE_CAP_SECONDS, type CachePolicyMap } from '../../policy/cachePolicy.js';
 import { cacheControlHeaders, type ResolvedPolicy } from './headers.js';
@@ -23,7 +28,10 @@ export function cacheControlPlugin(policies: CachePolicyMap): ApolloServerPlugin
           });
         },
         async willSendResponse({ response, contextValue, operation, errors }) {
-          if ('pendingWrites' in (contextValue as object)) await settleWrites(contextValue);
+          if ('pendingWrites' in (contextValue as object)) {
+            await settleWrites(contextValue);
+            addWarnings(response.body, contextValue.warnings);
+          }
           const mutation =
             operation !== undefined && operation.operation !== OperationTypeNode.QUERY;
           const failed = errors !== undefined && errors.length > 0;
@@ -34,6 +42,12 @@ export function cacheControlPlugin(policies: CachePolicyMap): ApolloServerPlugin
       });
     },
   };
+}
+
+function addWarnings(body: GraphQLResponse['body'], warnings: ReadonlyArray<GraphQLError>): void {
+  if (warnings.length === 0 || body.kind !== 'single') return;
+  const result = body.singleResult;
+  result.errors = [...(result.errors ?? []), ...warnings.map((warning) => warning.toJSON())];
 }
 
 function record(
