@@ -16,6 +16,8 @@ export enum ErrorCode {
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   /** The write is committed, but the cache could not be told at once; see the README. */
   CacheInvalidationDelayed = 'CACHE_INVALIDATION_DELAYED',
+  AuditUnavailable = 'AUDIT_UNAVAILABLE',
+  BreakGlassReasonRequired = 'BREAK_GLASS_REASON_REQUIRED',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -88,6 +90,15 @@ export class CacheInvalidationDelayedError extends GraphQLError {
         extensions: { code: ErrorCode.CacheInvalidationDelayed },
       },
     );
+  }
+}
+
+/** The audit trail could not be written, so the response withholds its data. */
+export class AuditUnavailableError extends GraphQLError {
+  constructor() {
+    super('The audit trail is unavailable; no protected data was served', {
+      extensions: { code: ErrorCode.AuditUnavailable, http: { status: 503 } },
+    });
   }
 }
 

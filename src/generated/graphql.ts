@@ -178,6 +178,10 @@ export type Mutation = {
   updateDoctor: Doctor;
   /** Removes cached entries, of one patient or of one type. Returns the number of entries purged. */
   purgeCache: Scalars['Int']['output'];
+  /** Puts a doctor on a patient's care team; the front desk. Takes effect on the next request. */
+  addCareTeamMember: Patient;
+  /** Takes a doctor off a patient's care team; the front desk. Takes effect on the next request. */
+  removeCareTeamMember: Patient;
 };
 
 
@@ -214,6 +218,18 @@ export type MutationUpdateDoctorArgs = {
 export type MutationPurgeCacheArgs = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
   type?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationAddCareTeamMemberArgs = {
+  patientId: Scalars['ID']['input'];
+  doctorId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveCareTeamMemberArgs = {
+  patientId: Scalars['ID']['input'];
+  doctorId: Scalars['ID']['input'];
 };
 
 export type MedicalRecord = {
@@ -450,6 +466,8 @@ export type MutationResolvers<ContextType = RequestContext, ParentType extends R
   setConsent?: Resolver<ResolversTypes['Patient'], ParentType, ContextType, RequireFields<MutationSetConsentArgs, 'patientId' | 'granted'>>;
   updateDoctor?: Resolver<ResolversTypes['Doctor'], ParentType, ContextType, RequireFields<MutationUpdateDoctorArgs, 'id' | 'input'>>;
   purgeCache?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<MutationPurgeCacheArgs>>;
+  addCareTeamMember?: Resolver<ResolversTypes['Patient'], ParentType, ContextType, RequireFields<MutationAddCareTeamMemberArgs, 'patientId' | 'doctorId'>>;
+  removeCareTeamMember?: Resolver<ResolversTypes['Patient'], ParentType, ContextType, RequireFields<MutationRemoveCareTeamMemberArgs, 'patientId' | 'doctorId'>>;
 };
 
 export type MedicalRecordResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['MedicalRecord'] = ResolversParentTypes['MedicalRecord']> = {

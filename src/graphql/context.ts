@@ -13,6 +13,7 @@ import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
 import { CacheInvalidationDelayedError } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { GraphQLError } from 'graphql';
+import { createAuditTrail, type AuditTrail, type CacheSource } from '../audit/auditTrail.js';
 
 /** Everything a resolver or permission rule may use. Built fresh for every request. */
 export interface RequestContext {
@@ -22,6 +23,11 @@ export interface RequestContext {
   readonly loaders: Loaders;
   readonly cache: RequestCache;
   readonly clientAddress: string;
+  /** The reason a clinician gave for break-glass access, when they invoked it. */
+  readonly breakGlassReason: string | undefined;
+  readonly audit: AuditTrail;
+  /** The layer that first served an entity to this request. */
+  sourceOf(type: string, id: string): CacheSource;
   /** `patients(search)`, through L2. */
   searchPatients(term: string, first: number, scope: SearchScope): Promise<PatientRow[]>;
   /** L2 writes still under way; the response is sent once they settle. */
@@ -52,6 +58,8 @@ export interface IncomingRequest {
   /** The caller, already authenticated by the HTTP layer. */
   readonly principal: Principal;
   readonly clientAddress: string;
+  /** A clinician's validated break-glass reason, if the request carried one. */
+  readonly breakGlassReason: string | undefined;
 }
 
 /** Builds a request's context, with loaders and an L2 view bound to the caller's tenant. */
@@ -60,6 +68,13 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
   const tenantId = principal.tenantId;
   const cache = deps.l2.forRequest(tenantId);
   const pendingWrites: Array<Promise<void>> = [];
+  const sources = new Map<string, CacheSource>();
+  const audit = createAuditTrail(deps.db, {
+    principal,
+    requestId: request.requestId,
+    clientAddress: request.clientAddress,
+    breakGlassReason: request.breakGlassReason,
+  });
   const warnings: GraphQLError[] = [];
   const batchDeps = {
     db: deps.db,
@@ -67,6 +82,11 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     l2: deps.l2,
     cache,
     entryPolicies: deps.entryPolicies,
+    // The first layer to serve an entity is the one its audit event names.
+    onSource: (type: string, id: string, source: CacheSource) => {
+      const key = `${type}:${id}`;
+      if (!sources.has(key)) sources.set(key, source);
+    },
     // A failed cache write costs a future miss, never this response.
     defer: (write: () => Promise<void>) => {
       pendingWrites.push(
@@ -90,6 +110,9 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     loaders,
     cache,
     clientAddress: request.clientAddress,
+    breakGlassReason: request.breakGlassReason,
+    audit,
+    sourceOf: (type, id) => sources.get(`${type}:${id}`) ?? 'L1',
     pendingWrites,
     warnings,
     searchPatients: (term, first, scope) =>
@@ -101,6 +124,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     },
     afterWrite: async (entity, row) => {
       refreshAfterWrite(loaders, entity, row);
+      batchDeps.onSource(entity, row.id, 'DB');
       await invalidate(invalidationScopes(entity, row));
     },
   };

@@ -5,6 +5,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly dbQueries: Counter<'table'>;
+  readonly auditEvents: Counter;
 }
 
 /** Creates a registry of its own, so that two servers in one process never share counters. */
@@ -18,6 +19,11 @@ export function createMetrics(): Metrics {
       help: 'HTTP request duration in seconds',
       labelNames: ['method', 'route', 'status_code'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    auditEvents: new Counter({
+      name: 'caregraph_audit_events_total',
+      help: 'Audit events committed',
       registers: [registry],
     }),
     dbQueries: new Counter({

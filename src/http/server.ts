@@ -20,6 +20,7 @@ import type { Logger } from '../logger.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache } from '../cache/l2Cache.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
+import { auditPlugin } from './audit/index.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
@@ -82,6 +83,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
       ApolloServerPluginCacheControlDisabled(),
       cacheControlPlugin(deps.policies),
+      auditPlugin({ logger: deps.logger, auditEvents: deps.metrics.auditEvents }),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -122,6 +124,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Authentication runs before Apollo, so that a request without a valid token gets 401 over
   // GET as over POST (Apollo's CSRF check would otherwise answer a bare GET first).
   const principals = new WeakMap<FastifyRequest, Principal>();
+  const breakGlass = new WeakMap<FastifyRequest, string>();
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return undefined;
     try {
@@ -134,6 +137,12 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         .header('www-authenticate', 'Bearer')
         .send(graphqlErrorBody(error.message, ErrorCode.Unauthenticated));
     }
+    const refusal = checkBreakGlass(request, principals.get(request));
+    if (refusal !== undefined) {
+      return reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body);
+    }
+    const reason = breakGlassReasonOf(request);
+    if (reason !== undefined) breakGlass.set(request, reason);
     const query = queryTextOf(request);
     if (query !== undefined && query.length > deps.maxQueryLength) {
       return reply
@@ -167,7 +176,12 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         return Promise.resolve(
           createRequestContext(
             { db: deps.db, l2: deps.l2, entryPolicies: deps.entryPolicies, logger: deps.logger },
-            { requestId: request.id, principal, clientAddress: request.ip },
+            {
+              requestId: request.id,
+              principal,
+              clientAddress: request.ip,
+              breakGlassReason: breakGlass.get(request),
+            },
           ),
         );
       },
@@ -189,6 +203,47 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
 
   return app;
+}
+
+const BREAK_GLASS_HEADER = 'x-break-glass';
+const BREAK_GLASS_MIN_LENGTH = 10;
+const BREAK_GLASS_MAX_LENGTH = 500;
+
+function breakGlassReasonOf(request: FastifyRequest): string | undefined {
+  const header = request.headers[BREAK_GLASS_HEADER];
+  return typeof header === 'string' ? header.trim().replace(/\s+/g, ' ') : undefined;
+}
+
+/**
+ * Break-glass is a clinician's emergency access, and it must say why: a request that carries
+ * the header from another role, or with an empty or trivially short reason, is refused whole.
+ */
+function checkBreakGlass(
+  request: FastifyRequest,
+  principal: Principal | undefined,
+): { status: number; body: ReturnType<typeof graphqlErrorBody> } | undefined {
+  if (request.headers[BREAK_GLASS_HEADER] === undefined) return undefined;
+  const reason = breakGlassReasonOf(request) ?? '';
+  if (principal?.role !== 'clinician') {
+    return {
+      status: 403,
+      body: graphqlErrorBody('Break-glass access is for clinicians', ErrorCode.Forbidden),
+    };
+  }
+  if (
+    reason.length < BREAK_GLASS_MIN_LENGTH ||
+    reason.length > BREAK_GLASS_MAX_LENGTH ||
+    !/[a-z]{3}/i.test(reason)
+  ) {
+    return {
+      status: 400,
+      body: graphqlErrorBody(
+        `X-Break-Glass needs a reason of ${BREAK_GLASS_MIN_LENGTH} to ${BREAK_GLASS_MAX_LENGTH} characters`,
+        ErrorCode.BreakGlassReasonRequired,
+      ),
+    };
+  }
+  return undefined;
 }
 
 function queryTextOf(request: FastifyRequest): string | undefined {

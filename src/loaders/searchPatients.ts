@@ -38,7 +38,10 @@ export async function cachedSearchPatients(
   if (Array.isArray(cached)) return loadAll(loaders.entities.Patient, cached as string[]);
 
   const rows = await searchPatients(deps.db, tenantId, term, first, scope);
-  for (const row of rows) loaders.entities.Patient.prime(row.id, row);
+  for (const row of rows) {
+    deps.onSource('Patient', row.id, 'DB');
+    loaders.entities.Patient.prime(row.id, row);
+  }
   if (policy !== undefined && rows.length > 0 && rows.every((row) => row.consentGranted)) {
     deps.defer(() =>
       deps.cache.write([{ key, scope: SEARCH_SCOPE, value: rows.map((row) => row.id), policy }]),

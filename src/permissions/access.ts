@@ -1,9 +1,10 @@
 import type { RequestContext } from '../graphql/context.js';
 import { normalizeId } from '../graphql/ids.js';
 
-/**
- * True when the caller is the patient themselves.
- */
+/** How much of one patient the caller may read. */
+export type PatientAccess = 'none' | 'demographics' | 'chart';
+
+/** True when the caller is the patient themselves. */
 export function isSelf(ctx: RequestContext, patientId: string): boolean {
   const { role, patientId: own } = ctx.principal;
   return role === 'patient' && own !== undefined && own === normalizeId(patientId);
@@ -11,7 +12,8 @@ export function isSelf(ctx: RequestContext, patientId: string): boolean {
 
 /**
  * True when the caller is a clinician on the patient's care team. The care team is read
- * through the request's loader, so a change to it takes effect on the next request.
+ * through the request's loaders (so through the cache), and every change to it invalidates
+ * the patient, so a change takes effect on the next request.
  */
 export async function isOnCareTeam(ctx: RequestContext, patientId: string): Promise<boolean> {
   const { role, doctorId } = ctx.principal;
@@ -20,9 +22,43 @@ export async function isOnCareTeam(ctx: RequestContext, patientId: string): Prom
   return team.includes(doctorId);
 }
 
+/** Whether the patient has consented to their PHI being read by anyone but themselves. */
+async function hasConsent(ctx: RequestContext, patientId: string): Promise<boolean> {
+  return (await ctx.loaders.entities.Patient.load(patientId))?.consentGranted === true;
+}
+
+/**
+ * The access rules of SPEC §1, for one patient:
+ * - the patient reads their own chart;
+ * - a clinician reads the chart of a patient whose care team they are on, while the patient
+ *   consents; with break-glass, any patient of the tenant, consent or not;
+ * - the front desk reads demographics, while the patient consents;
+ * - nobody else reads anything.
+ * Decided afresh on every field of every request, whatever layer served the data.
+ */
+export async function patientAccess(
+  ctx: RequestContext,
+  patientId: string,
+): Promise<PatientAccess> {
+  if (isSelf(ctx, patientId)) return 'chart';
+  switch (ctx.principal.role) {
+    case 'clinician':
+      if (ctx.breakGlassReason !== undefined) return 'chart';
+      return (await isOnCareTeam(ctx, patientId)) && (await hasConsent(ctx, patientId))
+        ? 'chart'
+        : 'none';
+    case 'frontdesk':
+      return (await hasConsent(ctx, patientId)) ? 'demographics' : 'none';
+    case 'patient':
+    case 'auditor':
+    case 'admin':
+      return 'none';
+  }
+}
+
 /** True when the caller may read a patient's clinical data (records, studies, care team). */
 export async function mayReadChart(ctx: RequestContext, patientId: string): Promise<boolean> {
-  return isSelf(ctx, patientId) || (await isOnCareTeam(ctx, patientId));
+  return (await patientAccess(ctx, patientId)) === 'chart';
 }
 
 /** True when the caller may read a patient's demographics. */
@@ -30,5 +66,5 @@ export async function mayReadDemographics(
   ctx: RequestContext,
   patientId: string,
 ): Promise<boolean> {
-  return ctx.principal.role === 'frontdesk' || (await mayReadChart(ctx, patientId));
+  return (await patientAccess(ctx, patientId)) !== 'none';
 }

@@ -7,6 +7,7 @@ import {
   canReadChart,
   canReadClinicalEntry,
   canReadDemographics,
+  canSeeConsent,
   canSetConsent,
   canUpdatePatient,
   canUpdateStudyReport,
@@ -16,6 +17,7 @@ import {
 
 const isAdmin = hasRole('admin');
 const isAuditor = hasRole('auditor');
+const isFrontdesk = hasRole('frontdesk');
 
 /**
  * The shield rule tree. Deny by default: a field without a rule is FORBIDDEN. Rules run on
@@ -39,12 +41,15 @@ export const permissions = shield(
       addMedicalRecord: canAddMedicalRecord,
       updateStudyReport: canUpdateStudyReport,
       setConsent: canSetConsent,
+      addCareTeamMember: isFrontdesk,
+      removeCareTeamMember: isFrontdesk,
       updateDoctor: isAdmin,
       purgeCache: isAdmin,
     },
     Patient: {
       '*': canReadChart,
-      id: canReadDemographics,
+      id: canSeeConsent,
+      consentGranted: canSeeConsent,
       mrn: canReadDemographics,
       name: canReadDemographics,
       birthDate: canReadDemographics,

@@ -53,6 +53,18 @@ export const canQueryPatient = rule(
   return (await ctx.loaders.entities.Patient.load(args.id)) === null;
 });
 
+/**
+ * `Patient.id` and `consentGranted`: whoever may read the chart, and the front desk, which
+ * manages consent on the patient's behalf, even while it is withheld.
+ */
+export const canSeeConsent = rule(
+  'canSeeConsent',
+  NO_CACHE,
+)(
+  async (patient: PatientRow, _args, ctx: RequestContext) =>
+    ctx.principal.role === 'frontdesk' || (await mayReadChart(ctx, patient.id)),
+);
+
 /** `medicalRecord(id)` and `study(id)`: the patient or the care team; null when absent. */
 export const canQueryClinicalEntry = (entity: 'MedicalRecord' | 'Study') =>
   rule(

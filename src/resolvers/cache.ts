@@ -16,6 +16,11 @@ export const cacheResolvers: Resolvers = {
       const { patientId, type } = validateInput(purgeArgs, args, 'arguments');
       const scopes = purgeScopes(patientId ?? undefined, type ?? undefined);
       await ctx.purge(scopes);
+      ctx.audit.purged({
+        resourceType: 'Cache',
+        resourceId: type ?? null,
+        patientId: patientId === undefined || patientId === null ? null : normalizeId(patientId),
+      });
       return scopes.length;
     },
   },

@@ -6,6 +6,7 @@ import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import { loadAll } from '../loaders/createLoaders.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { auditedWrite } from './auditedWrite.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
 const text = z.string().trim().min(1).max(200);
@@ -41,6 +42,7 @@ export const doctorResolvers: Resolvers = {
         ctx.principal.tenantId,
         entityIdOf(id, 'Doctor'),
         changes,
+        auditedWrite(ctx, 'Doctor'),
       ).catch(rethrowWriteError('departmentId'));
       if (row === undefined) throw new NotFoundError('Doctor');
       await ctx.afterWrite('Doctor', row);

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { auditResolvers } from './audit.js';
 import { cacheResolvers } from './cache.js';
+import { careTeamResolvers } from './careTeam.js';
 import { departmentResolvers } from './department.js';
 import { doctorResolvers } from './doctor.js';
 import { patientResolvers } from './patient.js';
@@ -16,4 +17,5 @@ export const resolvers: Resolvers[] = [
   departmentResolvers,
   auditResolvers,
   cacheResolvers,
+  careTeamResolvers,
 ];

@@ -7,6 +7,7 @@ import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { loadAll } from '../loaders/createLoaders.js';
+import { auditedWrite } from './auditedWrite.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
 const searchTerm = z.string().trim().min(2, 'must have at least 2 characters').max(100);
@@ -40,6 +41,7 @@ export const patientResolvers: Resolvers = {
         ctx.principal.tenantId,
         entityIdOf(id, 'Patient'),
         changes,
+        auditedWrite(ctx, 'Patient'),
       ).catch(rethrowWriteError('primaryDoctorId'));
       if (row === undefined) throw new NotFoundError('Patient');
       await ctx.afterWrite('Patient', row);
@@ -51,6 +53,7 @@ export const patientResolvers: Resolvers = {
         ctx.principal.tenantId,
         entityIdOf(patientId, 'Patient'),
         granted,
+        auditedWrite(ctx, 'Patient'),
       );
       if (row === undefined) throw new NotFoundError('Patient');
       await ctx.afterWrite('Patient', row);

@@ -5,6 +5,7 @@ import { isUuid } from '../graphql/ids.js';
 import { toIsoTimestamp } from '../graphql/timestamps.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { auditedWrite } from './auditedWrite.js';
 
 /** ICD-10-CM: a letter, two characters, then an optional dot and up to four more. */
 const ICD10_PATTERN = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
@@ -27,11 +28,16 @@ export const recordResolvers: Resolvers = {
   Mutation: {
     addMedicalRecord: async (_root, { input }, ctx) => {
       const record = validateInput(addMedicalRecordInput, input, 'input');
-      const row = await addMedicalRecord(ctx.db, ctx.principal.tenantId, {
-        ...record,
-        notes: record.notes ?? null,
-        authorId: ctx.principal.doctorId ?? null,
-      });
+      const row = await addMedicalRecord(
+        ctx.db,
+        ctx.principal.tenantId,
+        {
+          ...record,
+          notes: record.notes ?? null,
+          authorId: ctx.principal.doctorId ?? null,
+        },
+        auditedWrite(ctx, 'MedicalRecord'),
+      );
       if (row === undefined) throw new NotFoundError('Patient');
       await ctx.afterWrite('MedicalRecord', row);
       return row;

@@ -5,6 +5,7 @@ import { entityIdOf } from '../graphql/ids.js';
 import { toIsoTimestamp } from '../graphql/timestamps.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { auditedWrite } from './auditedWrite.js';
 
 const reportText = z.string().max(50_000).nullish();
 
@@ -21,6 +22,7 @@ export const studyResolvers: Resolvers = {
         entityIdOf(id, 'Study'),
         reportStatus,
         text,
+        auditedWrite(ctx, 'Study'),
       );
       if (row === undefined) throw new NotFoundError('Study');
       await ctx.afterWrite('Study', row);

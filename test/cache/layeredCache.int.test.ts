@@ -58,6 +58,7 @@ describe('the layered cache', () => {
       {
         requestId: 'test',
         clientAddress: '127.0.0.1',
+        breakGlassReason: undefined,
         principal: {
           userId: 'test',
           tenantId,

@@ -31,6 +31,7 @@ const CHART_QUERY = /* GraphQL */ `
 /**
  * One statement each for: the patient, its care team, its records, its studies, the doctors
  * those name, and those doctors' departments. The permission checks reuse the care-team load.
+ * The audit INSERT comes on top, and is counted apart.
  */
 const CHART_STATEMENTS = 6;
 
@@ -51,11 +52,14 @@ describe('the patient chart query', () => {
     });
     const token = await server.token({ role: 'clinician', doctorId: fixture.careTeamDoctorId });
     const before = server.statements();
+    const audits = server.auditInserts();
     const response = await server.graphql(CHART_QUERY, {
       token,
       variables: { id: fixture.patientId },
     });
     const statements = server.statements() - before;
+    // Every PHI entity the chart returned is audited, in one INSERT.
+    expect(server.auditInserts() - audits).toBe(1);
     expect(response.body.errors).toBeUndefined();
     const patient = response.body.data?.patient as { records: unknown[]; studies: unknown[] };
     expect(patient.records).toHaveLength(recordCount);

@@ -34,8 +34,10 @@ export interface TestServer {
   readonly config: Config;
   readonly database: DatabaseHandle;
   readonly metrics: Metrics;
-  /** SQL statements sent since the server started. */
+  /** SQL statements sent since the server started, other than audit inserts. */
   statements(): number;
+  /** Audit INSERT statements sent since the server started. */
+  auditInserts(): number;
   token(options: TokenOptions): Promise<string>;
   graphql(
     query: string,
@@ -57,9 +59,11 @@ export async function startTestServer(
   configure?: (app: FastifyInstance) => void,
 ): Promise<TestServer> {
   let statements = 0;
+  let auditInserts = 0;
   const metrics = createMetrics();
   const database = await createTestDatabase((table) => {
-    statements++;
+    if (table === 'audit_events') auditInserts++;
+    else statements++;
     metrics.dbQueries.inc({ table });
   });
   // Real Redis when the run has one (CI), the in-process store otherwise; a key prefix of the
@@ -85,6 +89,7 @@ export async function startTestServer(
     database,
     metrics,
     statements: () => statements,
+    auditInserts: () => auditInserts,
     token: (options) =>
       signToken(
         {

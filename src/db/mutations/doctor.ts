@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { auditEvents, type NewAuditEvent } from '../tables/index.js';
 import { doctors, type DoctorRow } from '../tables/index.js';
 
 export interface DoctorChanges {
@@ -20,6 +21,7 @@ export function updateDoctor(
   tenantId: string,
   id: string,
   changes: DoctorChanges,
+  audit: (row: DoctorRow) => NewAuditEvent,
 ): Promise<DoctorRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -27,6 +29,7 @@ export function updateDoctor(
       .set(changes)
       .where(and(eq(doctors.tenantId, tenantId), eq(doctors.id, id)))
       .returning();
+    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
     return row;
   });
 }

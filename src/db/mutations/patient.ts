@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { auditEvents, type NewAuditEvent } from '../tables/index.js';
 import { patients, type PatientRow } from '../tables/index.js';
 
 export interface PatientChanges {
@@ -9,7 +10,7 @@ export interface PatientChanges {
 }
 
 /**
- * Updates a patient's editable demographics in a transaction.
+ * Updates a patient's editable demographics in a transaction, with its audit row.
  *
  * @returns the updated row, or undefined when the tenant has no such patient.
  * @throws the driver's foreign-key error when primaryDoctorId names no doctor of the tenant.
@@ -19,6 +20,7 @@ export function updatePatient(
   tenantId: string,
   id: string,
   changes: PatientChanges,
+  audit: (row: PatientRow) => NewAuditEvent,
 ): Promise<PatientRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -26,6 +28,7 @@ export function updatePatient(
       .set({ ...changes, updatedAt: sql`now()` })
       .where(and(eq(patients.tenantId, tenantId), eq(patients.id, id)))
       .returning();
+    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
     return row;
   });
 }
@@ -40,6 +43,7 @@ export function setConsent(
   tenantId: string,
   id: string,
   granted: boolean,
+  audit: (row: PatientRow) => NewAuditEvent,
 ): Promise<PatientRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -47,6 +51,7 @@ export function setConsent(
       .set({ consentGranted: granted, updatedAt: sql`now()` })
       .where(and(eq(patients.tenantId, tenantId), eq(patients.id, id)))
       .returning();
+    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
     return row;
   });
 }

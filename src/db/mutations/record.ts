@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { auditEvents, type NewAuditEvent } from '../tables/index.js';
 import { medicalRecords, patients, type MedicalRecordRow } from '../tables/index.js';
 
 export interface NewMedicalRecord {
@@ -21,6 +22,7 @@ export function addMedicalRecord(
   db: Database,
   tenantId: string,
   record: NewMedicalRecord,
+  audit: (row: MedicalRecordRow) => NewAuditEvent,
 ): Promise<MedicalRecordRow | undefined> {
   return db.transaction(async (tx) => {
     const [patient] = await tx
@@ -33,6 +35,7 @@ export function addMedicalRecord(
       .insert(medicalRecords)
       .values({ tenantId, id: randomUUID(), recordedAt: new Date().toISOString(), ...record })
       .returning();
+    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
     return row;
   });
 }

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { auditEvents, type NewAuditEvent } from '../tables/index.js';
 import { studies, type StudyRow } from '../tables/index.js';
 
 export type ReportStatus = StudyRow['reportStatus'];
@@ -15,6 +16,7 @@ export function updateStudyReport(
   id: string,
   reportStatus: ReportStatus,
   report: string | null | undefined,
+  audit: (row: StudyRow) => NewAuditEvent,
 ): Promise<StudyRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -22,6 +24,7 @@ export function updateStudyReport(
       .set({ reportStatus, ...(report === undefined ? {} : { report }) })
       .where(and(eq(studies.tenantId, tenantId), eq(studies.id, id)))
       .returning();
+    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
     return row;
   });
 }
