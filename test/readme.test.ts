@@ -14,3 +14,10 @@ describe('README.md', () => {
     expect(readme).toContain('npm install && npm test');
   });
 });
+
+describe('README.md access table', () => {
+  it('is the matrix the access test checks', async () => {
+    const { renderAccessMatrix } = await import('./permissions/accessMatrix.js');
+    expect(readme).toContain(renderAccessMatrix());
+  });
+});

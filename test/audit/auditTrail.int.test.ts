@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChartPatient, seededPatient } from '../support/fixtures.js';
+import { queryRows } from '../support/queryRows.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+
+interface AuditRow {
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  patient_id: string | null;
+  cache_source: string | null;
+  outcome: string;
+  operation_name: string | null;
+  client_address: string | null;
+  break_glass_reason: string | null;
+  actor_role: string;
+}
+
+const PHI_TYPES = new Set(['Patient', 'MedicalRecord', 'Study']);
+
+/** Every distinct PHI entity a response contains, as Type:id (queries ask for __typename and id). */
+function phiEntities(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) phiEntities(item, found);
+  else if (typeof value === 'object' && value !== null) {
+    const { __typename: type, id } = value as { __typename?: string; id?: string };
+    if (type !== undefined && id !== undefined && PHI_TYPES.has(type)) found.add(`${type}:${id}`);
+    for (const child of Object.values(value)) phiEntities(child, found);
+  }
+  return found;
+}
+
+describe('the audit trail', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const eventsOf = (requestId: string) =>
+    queryRows<AuditRow>(
+      server.database.db,
+      sql`select * from audit_events where request_id = ${requestId} order by id`,
+    );
+
+  async function run(
+    query: string,
+    token: string,
+    variables: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    const requestId = randomUUID();
+    const response = await server.graphql(query, {
+      token,
+      variables,
+      headers: { 'x-request-id': requestId, ...headers },
+    });
+    return { requestId, response, events: await eventsOf(requestId) };
+  }
+
+  it('records one event per PHI entity returned, with the layer that served it, over a mixed workload', async () => {
+    const chart = await createChartPatient(server.database.db, {
+      recordCount: 12,
+      studyCount: 3,
+      mrn: 'ZAUDIT1',
+    });
+    const patient = await seededPatient(server.database.db, 't1', 9);
+    const clinician = await server.token({ role: 'clinician', doctorId: chart.careTeamDoctorId });
+    const self = await server.token({ role: 'patient', patientId: patient.patientId });
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const CHART = `query Chart($id: ID!) { patient(id: $id) { __typename id name
+      records(first: 100) { __typename id diagnosis patient { __typename id } }
+      studies { __typename id modality } } }`;
+    const workload: Array<[string, string, Record<string, unknown>, string]> = [
+      [CHART, clinician, { id: chart.patientId }, 'DB'],
+      [CHART, clinician, { id: chart.patientId }, 'L2'],
+      [CHART, self, { id: patient.patientId }, 'DB'],
+      [CHART, self, { id: patient.patientId }, 'L2'],
+      ['query Search { patients(search: "ZAUDIT1") { __typename id mrn } }', frontdesk, {}, 'DB'],
+    ];
+    let entities = 0;
+    let events = 0;
+    for (const [query, token, variables, source] of workload) {
+      const { response, events: rows } = await run(query, token, variables);
+      expect(response.body.errors).toBeUndefined();
+      const returned = phiEntities(response.body.data);
+      const reads = rows.filter((row) => row.action === 'READ');
+      expect(new Set(reads.map((row) => `${row.resource_type}:${row.resource_id ?? ''}`))).toEqual(
+        returned,
+      );
+      expect(reads).toHaveLength(returned.size);
+      expect(new Set(reads.map((row) => row.cache_source))).toEqual(new Set([source]));
+      entities += returned.size;
+      events += reads.length;
+    }
+    // 16 entities for each chart read (1 patient, 12 records, 3 studies), plus the search.
+    expect(entities).toBe(events);
+    expect(entities).toBeGreaterThan(40);
+  });
+
+  it('records who, what, when and how, with ids and never names', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 10);
+    const clinician = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+    const { events } = await run(
+      'query Demographics($id: ID!) { patient(id: $id) { id name } }',
+      clinician,
+      { id: patient.patientId },
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'READ',
+        resource_type: 'Patient',
+        resource_id: patient.patientId,
+        patient_id: patient.patientId,
+        outcome: 'ALLOWED',
+        operation_name: 'Demographics',
+        actor_role: 'clinician',
+        break_glass_reason: null,
+      }),
+    ]);
+    expect(events[0]?.client_address).toMatch(/127\.0\.0\.1/);
+    const [row] = await queryRows<{ name: string }>(
+      server.database.db,
+      sql`select name from patients where id = ${patient.patientId}`,
+    );
+    expect(JSON.stringify(events)).not.toContain(row?.name ?? 'x');
+  });
+
+  it('records denials, break-glass with its reason, writes and purges', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 11);
+    const offTeam = await server.token({ role: 'clinician', doctorId: patient.otherDoctorId });
+    const denied = await run('query ($id: ID!) { patient(id: $id) { name } }', offTeam, {
+      id: patient.patientId,
+    });
+    expect(denied.events).toEqual([
+      expect.objectContaining({
+        action: 'DENY',
+        outcome: 'DENIED',
+        resource_type: 'Patient',
+        resource_id: patient.patientId,
+      }),
+    ]);
+    const reason = 'Cardiac arrest, patient unresponsive';
+    const emergency = await run(
+      'query ($id: ID!) { patient(id: $id) { name } }',
+      offTeam,
+      { id: patient.patientId },
+      { 'x-break-glass': reason },
+    );
+    expect(emergency.events).toEqual([
+      expect.objectContaining({ action: 'READ', break_glass_reason: reason }),
+    ]);
+
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const write = await run(
+      'mutation Phone($id: ID!) { updatePatient(id: $id, input: { phone: "+1 555-0142" }) { id } }',
+      frontdesk,
+      {
+        id: patient.patientId,
+      },
+    );
+    expect(write.events.map((e) => [e.action, e.resource_type, e.operation_name])).toContainEqual([
+      'WRITE',
+      'Patient',
+      'Phone',
+    ]);
+    const admin = await server.token({ role: 'admin' });
+    const purge = await run('mutation ($id: ID!) { purgeCache(patientId: $id) }', admin, {
+      id: patient.patientId,
+    });
+    expect(purge.events).toEqual([
+      expect.objectContaining({ action: 'PURGE', patient_id: patient.patientId }),
+    ]);
+  });
+
+  it('serves auditors the trail of a patient, newest first', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 12);
+    const clinician = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+    const offTeam = await server.token({ role: 'clinician', doctorId: patient.otherDoctorId });
+    const admin = await server.token({ role: 'admin' });
+    await run('query ($id: ID!) { patient(id: $id) { name } }', clinician, {
+      id: patient.patientId,
+    });
+    await run('query ($id: ID!) { patient(id: $id) { name } }', offTeam, { id: patient.patientId });
+    await run('mutation ($id: ID!) { purgeCache(patientId: $id) }', admin, {
+      id: patient.patientId,
+    });
+    const auditor = await server.token({ role: 'auditor' });
+    const response = await server.graphql(
+      'query ($p: ID!) { auditEvents(patientId: $p, first: 10) { action patientId actorRole occurredAt } }',
+      { token: auditor, variables: { p: patient.patientId } },
+    );
+    const events = response.body.data?.auditEvents as Array<{
+      action: string;
+      patientId: string;
+      occurredAt: string;
+    }>;
+    expect(events.map((e) => e.action)).toEqual(['PURGE', 'DENY', 'READ']);
+    expect(new Set(events.map((e) => e.patientId))).toEqual(new Set([patient.patientId]));
+    const times = events.map((e) => Date.parse(e.occurredAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    const admin2 = await server.graphql('{ auditEvents(first: 1) { id } }', { token: admin });
+    expect(admin2.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses to change or remove an audit row, in the database itself', async () => {
+    const db = server.database.db;
+    await expect(
+      db.execute(sql`update audit_events set actor_id = 'someone else'`),
+    ).rejects.toThrow();
+    await expect(db.execute(sql`delete from audit_events`)).rejects.toThrow();
+    await expect(db.execute(sql`truncate audit_events`)).rejects.toThrow();
+    const [count] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from audit_events`,
+    );
+    expect(count?.n).toBeGreaterThan(0);
+  });
+});
+
+describe('the audit trail when it cannot be written', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('withholds the PHI and answers AUDIT_UNAVAILABLE', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 3);
+    const clinician = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+    const query = 'query ($id: ID!) { patient(id: $id) { name records { diagnosis } } }';
+    await server.database.db.execute(sql`alter table audit_events rename to audit_events_away`);
+    try {
+      const response = await server.graphql(query, {
+        token: clinician,
+        variables: { id: patient.patientId },
+      });
+      expect(response.status).toBe(503);
+      expect(response.body.data).toBeUndefined();
+      expect(response.body.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);
+      expect(response.headers.get('cache-control')).toContain('no-store');
+    } finally {
+      await server.database.db.execute(sql`alter table audit_events_away rename to audit_events`);
+    }
+    const restored = await server.graphql(query, {
+      token: clinician,
+      variables: { id: patient.patientId },
+    });
+    expect(restored.status).toBe(200);
+  });
+});

@@ -1,0 +1,230 @@
+import { and, eq, ne, notInArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { careTeam, doctors, medicalRecords, studies } from '../../src/db/tables/index.js';
+import { seededPatient, type SeededPatient } from '../support/fixtures.js';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../support/testServer.js';
+import {
+  ACCESS_MATRIX,
+  RESOURCES,
+  ROLES_UNDER_TEST,
+  type Outcome,
+  type Resource,
+  type RoleUnderTest,
+} from './accessMatrix.js';
+
+const QUERIES: Record<Resource, string> = {
+  demographics: 'query ($p: ID!) { patient(id: $p) { id name birthDate } }',
+  records: 'query ($p: ID!) { patient(id: $p) { records(first: 5) { diagnosisCode } } }',
+  'record notes': 'query ($r: ID!) { medicalRecord(id: $r) { notes } }',
+  studies: 'query ($s: ID!) { study(id: $s) { modality reportStatus } }',
+  'reference data': '{ doctors { name } departments { name } }',
+  'audit trail': '{ auditEvents(first: 5) { id action } }',
+};
+
+/** What a response says about one cell of the matrix. */
+export function outcomeOf(response: GraphQLResponse): Outcome | 'unexpected' {
+  const codes = response.body.errors?.map((e) => e.extensions?.code) ?? [];
+  const values = Object.values(response.body.data ?? {});
+  if (codes.length > 0) return codes.every((code) => code === 'FORBIDDEN') ? 'deny' : 'unexpected';
+  if (values.length > 0 && values.every((v) => v === null)) return 'null';
+  return values.length > 0 ? 'allow' : 'unexpected';
+}
+
+describe('the access matrix', () => {
+  let server: TestServer;
+  let patient: SeededPatient;
+  let ids: { p: string; r: string; s: string };
+  const tokens = new Map<RoleUnderTest, { token: string; headers?: Record<string, string> }>();
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const db = server.database.db;
+    patient = await seededPatient(db, 't1', 7);
+    const other = await seededPatient(db, 't1', 8);
+    const [record] = await db
+      .select()
+      .from(medicalRecords)
+      .where(eq(medicalRecords.patientId, patient.patientId))
+      .limit(1);
+    const [study] = await db
+      .select()
+      .from(studies)
+      .where(eq(studies.patientId, patient.patientId))
+      .limit(1);
+    const [t2Doctor] = await db.select().from(doctors).where(eq(doctors.tenantId, 't2')).limit(1);
+    if (record === undefined || study === undefined || t2Doctor === undefined)
+      throw new Error('seed');
+    ids = { p: patient.patientId, r: record.id, s: study.id };
+    const reason = { 'x-break-glass': 'Unconscious in the emergency department, no next of kin' };
+    const entries: Array<[RoleUnderTest, Promise<string>, Record<string, string>?]> = [
+      [
+        'clinician on the care team',
+        server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId }),
+      ],
+      [
+        'clinician off the care team',
+        server.token({ role: 'clinician', doctorId: patient.otherDoctorId }),
+      ],
+      [
+        'clinician with break-glass',
+        server.token({ role: 'clinician', doctorId: patient.otherDoctorId }),
+        reason,
+      ],
+      ['the patient', server.token({ role: 'patient', patientId: patient.patientId })],
+      ['another patient', server.token({ role: 'patient', patientId: other.patientId })],
+      ['front desk', server.token({ role: 'frontdesk' })],
+      ['auditor', server.token({ role: 'auditor' })],
+      ['admin', server.token({ role: 'admin' })],
+      [
+        "another tenant's clinician",
+        server.token({ role: 'clinician', tenant: 't2', doctorId: t2Doctor.id }),
+      ],
+    ];
+    for (const [role, token, headers] of entries)
+      tokens.set(role, { token: await token, ...(headers ? { headers } : {}) });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function ask(role: RoleUnderTest, resource: Resource) {
+    const caller = tokens.get(role);
+    if (caller === undefined) throw new Error(role);
+    return server.graphql(QUERIES[resource], {
+      token: caller.token,
+      variables: ids,
+      headers: caller.headers,
+    });
+  }
+
+  async function purge() {
+    const admin = await server.token({ role: 'admin' });
+    await server.graphql('mutation ($p: ID!) { purgeCache(patientId: $p) }', {
+      token: admin,
+      variables: { p: ids.p },
+    });
+  }
+
+  /** An authorized user reads everything, so that it is all hot in L2. */
+  async function warm() {
+    for (const resource of RESOURCES.slice(0, 4)) await ask('clinician on the care team', resource);
+    const before = server.statements();
+    for (const resource of RESOURCES.slice(0, 4)) await ask('clinician on the care team', resource);
+    expect(server.statements() - before).toBe(0);
+  }
+
+  for (const temperature of ['cold', 'hot'] as const) {
+    it(`answers every role and resource as the table says, ${temperature}`, async () => {
+      const actual: Record<string, Record<string, Outcome | 'unexpected'>> = {};
+      for (const role of ROLES_UNDER_TEST) {
+        actual[role] = {};
+        for (const resource of RESOURCES) {
+          if (temperature === 'cold') await purge();
+          else await warm();
+          actual[role][resource] = outcomeOf(await ask(role, resource));
+        }
+      }
+      expect(actual).toEqual(ACCESS_MATRIX);
+    });
+  }
+
+  it('flips at once when the patient withholds consent, and back', async () => {
+    const self = tokens.get('the patient')?.token ?? '';
+    const setConsent = (granted: boolean) =>
+      server.graphql(
+        'mutation ($p: ID!, $g: Boolean!) { setConsent(patientId: $p, granted: $g) { consentGranted } }',
+        {
+          token: self,
+          variables: { p: ids.p, g: granted },
+        },
+      );
+    await warm();
+    await setConsent(false);
+    expect(outcomeOf(await ask('clinician on the care team', 'demographics'))).toBe('deny');
+    expect(outcomeOf(await ask('clinician on the care team', 'record notes'))).toBe('deny');
+    expect(outcomeOf(await ask('front desk', 'demographics'))).toBe('deny');
+    expect(outcomeOf(await ask('the patient', 'records'))).toBe('allow');
+    expect(outcomeOf(await ask('clinician with break-glass', 'studies'))).toBe('allow');
+    const frontdesk = tokens.get('front desk')?.token ?? '';
+    const consent = await server.graphql(
+      'query ($p: ID!) { patient(id: $p) { id consentGranted } }',
+      {
+        token: frontdesk,
+        variables: ids,
+      },
+    );
+    expect(consent.body.data?.patient).toEqual({ id: ids.p, consentGranted: false });
+    await setConsent(true);
+    expect(outcomeOf(await ask('clinician on the care team', 'demographics'))).toBe('allow');
+  });
+
+  it('flips at once when the care team changes, even with the data hot', async () => {
+    const frontdesk = tokens.get('front desk')?.token ?? '';
+    const change = (mutation: string, doctorId: string) =>
+      server.graphql(
+        `mutation ($p: ID!, $d: ID!) { ${mutation}(patientId: $p, doctorId: $d) { id } }`,
+        {
+          token: frontdesk,
+          variables: { p: ids.p, d: doctorId },
+        },
+      );
+    await warm();
+    await change('removeCareTeamMember', patient.careTeamDoctorId);
+    expect(outcomeOf(await ask('clinician on the care team', 'records'))).toBe('deny');
+    await change('addCareTeamMember', patient.otherDoctorId);
+    expect(outcomeOf(await ask('clinician off the care team', 'records'))).toBe('allow');
+    await change('removeCareTeamMember', patient.otherDoctorId);
+    await change('addCareTeamMember', patient.careTeamDoctorId);
+    expect(outcomeOf(await ask('clinician on the care team', 'records'))).toBe('allow');
+    expect(outcomeOf(await ask('clinician off the care team', 'records'))).toBe('deny');
+  });
+
+  it('never serves a break-glass grant to anyone else, or again without the header', async () => {
+    expect(outcomeOf(await ask('clinician with break-glass', 'records'))).toBe('allow');
+    expect(outcomeOf(await ask('clinician off the care team', 'records'))).toBe('deny');
+    const db = server.database.db;
+    const team = await db
+      .select({ id: careTeam.doctorId })
+      .from(careTeam)
+      .where(eq(careTeam.patientId, ids.p));
+    const [third] = await db
+      .select({ id: doctors.id })
+      .from(doctors)
+      .where(
+        and(
+          eq(doctors.tenantId, 't1'),
+          ne(doctors.id, patient.otherDoctorId),
+          notInArray(
+            doctors.id,
+            team.map((t) => t.id),
+          ),
+        ),
+      )
+      .limit(1);
+    const token = await server.token({ role: 'clinician', doctorId: third?.id ?? '' });
+    expect(outcomeOf(await server.graphql(QUERIES.records, { token, variables: ids }))).toBe(
+      'deny',
+    );
+  });
+
+  it('refuses break-glass without a real reason, or from another role', async () => {
+    const clinician = tokens.get('clinician off the care team')?.token ?? '';
+    for (const reason of ['', '   ', 'x', 'asdf']) {
+      const response = await server.graphql(QUERIES.records, {
+        token: clinician,
+        variables: ids,
+        headers: { 'x-break-glass': reason },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('BREAK_GLASS_REASON_REQUIRED');
+    }
+    const frontdesk = tokens.get('front desk')?.token ?? '';
+    const response = await server.graphql(QUERIES.records, {
+      token: frontdesk,
+      variables: ids,
+      headers: { 'x-break-glass': 'Front desk would like to see the chart' },
+    });
+    expect(response.status).toBe(403);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
