@@ -7,6 +7,7 @@ import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { loadAll } from '../loaders/createLoaders.js';
+import { patientAccess } from '../permissions/access.js';
 import { auditedWrite } from './auditedWrite.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
@@ -30,7 +31,11 @@ export const patientResolvers: Resolvers = {
     patients: async (_root, args, ctx) => {
       const term = validateInput(searchTerm, args.search, 'search');
       const first = validateInput(pageSize, args.first, 'first');
-      return ctx.searchPatients(term, first, searchScope(ctx));
+      const found = await ctx.searchPatients(term, first, searchScope(ctx));
+      // Only patients the caller may read: a patient who withheld consent drops out, rather
+      // than failing the whole list on a field they may not see.
+      const access = await Promise.all(found.map((patient) => patientAccess(ctx, patient.id)));
+      return found.filter((_, i) => access[i] !== 'none');
     },
   },
   Mutation: {

@@ -228,3 +228,45 @@ describe('the access matrix', () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('patients(search)', () => {
+  it('returns only the patients the caller may read, dropping one who withheld consent', async () => {
+    const server = await startTestServer();
+    try {
+      const patient = await seededPatient(server.database.db, 't1', 5);
+      const [row] = await server.database.db
+        .select()
+        .from(medicalRecords)
+        .where(eq(medicalRecords.patientId, patient.patientId))
+        .limit(1);
+      expect(row).toBeDefined();
+      const self = await server.token({ role: 'patient', patientId: patient.patientId });
+      const clinician = await server.token({
+        role: 'clinician',
+        doctorId: patient.careTeamDoctorId,
+      });
+      const frontdesk = await server.token({ role: 'frontdesk' });
+      const search = async (token: string) => {
+        const response = await server.graphql('{ patients(search: "M0000006") { id name } }', {
+          token,
+        });
+        expect(response.body.errors).toBeUndefined();
+        return (response.body.data?.patients as Array<{ id: string }>).map((p) => p.id);
+      };
+      expect(await search(clinician)).toEqual([patient.patientId]);
+      expect(await search(frontdesk)).toEqual([patient.patientId]);
+      await server.graphql(
+        'mutation ($p: ID!) { setConsent(patientId: $p, granted: false) { id } }',
+        {
+          token: self,
+          variables: { p: patient.patientId },
+        },
+      );
+      expect(await search(clinician)).toEqual([]);
+      expect(await search(frontdesk)).toEqual([]);
+      expect(await search(self)).toEqual([patient.patientId]);
+    } finally {
+      await server.close();
+    }
+  });
+});
