@@ -1,12 +1,17 @@
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/client.js';
 import { auditEvents, type NewAuditEvent } from '../db/tables/index.js';
+import { isUuid, normalizeId } from '../graphql/ids.js';
 
-export type CacheSource = 'L1' | 'L2' | 'DB';
+/** The layer that served an entity to the request: its loaders, L2, or Postgres. */
+export type CacheSource = 'l1' | 'l2' | 'db';
 
 type AuditAction = NewAuditEvent['action'];
 
-/** What one event is about. Ids only: never a name, a search term or clinical text. */
+/**
+ * What one event is about. Ids only: anything that is not a uuid (a client's malformed or
+ * probing id, which could be any text) is stored as null.
+ */
 export interface AuditSubject {
   readonly resourceType: string;
   readonly resourceId: string | null;
@@ -14,20 +19,23 @@ export interface AuditSubject {
 }
 
 /**
- * One request's audit trail. Reads and denials are buffered and committed in one multi-row
- * INSERT before the response is sent; writes are inserted by the mutation itself, inside its
- * transaction, so a committed write is never unaudited.
+ * One request's audit trail. Reads, denials, break-glass and purges are buffered and committed
+ * in one multi-row INSERT before the response is sent; writes are inserted by the mutation
+ * itself, inside its transaction, so a committed write is never unaudited.
  */
 export interface AuditTrail {
   /** One event per PHI entity per request, whichever layer served it. */
   read(subject: AuditSubject, source: CacheSource): void;
   denied(subject: AuditSubject): void;
   purged(subject: AuditSubject): void;
+  /**
+   * Records that the request read this patient only thanks to break-glass: one emergency
+   * access event, and the reason on every event of that patient in the request.
+   */
+  brokeGlass(patientId: string): void;
   /** The row a mutation inserts in its own transaction. */
   writeRow(subject: AuditSubject): NewAuditEvent;
   setOperationName(name: string | null): void;
-  /** Whether the request has read any PHI. */
-  readonly readsPhi: boolean;
   /**
    * Commits the buffered events in one INSERT.
    *
@@ -41,36 +49,42 @@ export interface AuditRequest {
   readonly principal: Principal;
   readonly requestId: string;
   readonly clientAddress: string;
-  /** Set when a clinician invoked break-glass for this request: every event carries it. */
+  /** Set when a clinician invoked break-glass for this request. */
   readonly breakGlassReason: string | undefined;
 }
 
 export function createAuditTrail(db: Database, request: AuditRequest): AuditTrail {
   const buffered: NewAuditEvent[] = [];
   const seen = new Set<string>();
+  const emergencyPatients = new Set<string>();
   let operationName: string | null = null;
-  let readsPhi = false;
 
   const row = (
     action: AuditAction,
-    outcome: 'ALLOWED' | 'DENIED',
+    outcome: 'allowed' | 'denied',
     subject: AuditSubject,
     source?: CacheSource,
-  ): NewAuditEvent => ({
-    tenantId: request.principal.tenantId,
-    actorId: request.principal.userId,
-    actorRole: request.principal.role,
-    action,
-    resourceType: subject.resourceType,
-    resourceId: subject.resourceId,
-    patientId: subject.patientId,
-    operationName,
-    cacheSource: source ?? null,
-    requestId: request.requestId,
-    outcome,
-    breakGlassReason: request.breakGlassReason ?? null,
-    clientAddress: request.clientAddress,
-  });
+  ): NewAuditEvent => {
+    const patientId = idOrNull(subject.patientId);
+    return {
+      tenantId: request.principal.tenantId,
+      actorId: request.principal.userId,
+      actorRole: request.principal.role,
+      action,
+      resourceType: subject.resourceType,
+      resourceId: idOrNull(subject.resourceId),
+      patientId,
+      operationName,
+      cacheSource: source ?? null,
+      requestId: request.requestId,
+      outcome,
+      breakGlassReason:
+        patientId !== null && emergencyPatients.has(patientId)
+          ? (request.breakGlassReason ?? null)
+          : null,
+      clientAddress: request.clientAddress,
+    };
+  };
 
   const once = (key: string, event: () => NewAuditEvent) => {
     if (seen.has(key)) return;
@@ -80,25 +94,29 @@ export function createAuditTrail(db: Database, request: AuditRequest): AuditTrai
 
   return {
     read: (subject, source) => {
-      readsPhi = true;
-      once(`READ:${subject.resourceType}:${subject.resourceId ?? ''}`, () =>
-        row('READ', 'ALLOWED', subject, source),
+      once(`read:${subject.resourceType}:${idOrNull(subject.resourceId) ?? ''}`, () =>
+        row('read', 'allowed', subject, source),
       );
     },
     denied: (subject) => {
-      once(`DENY:${subject.resourceType}:${subject.resourceId ?? ''}`, () =>
-        row('DENY', 'DENIED', subject),
+      once(`deny:${subject.resourceType}:${idOrNull(subject.resourceId) ?? ''}`, () =>
+        row('deny', 'denied', subject),
       );
     },
     purged: (subject) => {
-      buffered.push(row('PURGE', 'ALLOWED', subject));
+      buffered.push(row('purge', 'allowed', subject));
     },
-    writeRow: (subject) => row('WRITE', 'ALLOWED', subject),
+    brokeGlass: (patientId) => {
+      const id = idOrNull(patientId);
+      if (id === null || emergencyPatients.has(id)) return;
+      emergencyPatients.add(id);
+      buffered.push(
+        row('break_glass', 'allowed', { resourceType: 'Patient', resourceId: id, patientId: id }),
+      );
+    },
+    writeRow: (subject) => row('write', 'allowed', subject),
     setOperationName: (name) => {
       operationName = name;
-    },
-    get readsPhi() {
-      return readsPhi;
     },
     flush: async () => {
       const events = buffered.splice(0).map((event) => ({ ...event, operationName }));
@@ -106,4 +124,8 @@ export function createAuditTrail(db: Database, request: AuditRequest): AuditTrai
       return events.length;
     },
   };
+}
+
+function idOrNull(id: string | null): string | null {
+  return id !== null && isUuid(id) ? normalizeId(id) : null;
 }

@@ -19,7 +19,9 @@ export type AuditAction =
   | 'READ'
   | 'WRITE'
   | 'PURGE'
-  | 'DENY';
+  | 'DENY'
+  /** Emergency access to a patient outside the care team, with its reason. */
+  | 'BREAK_GLASS';
 
 export type AuditOutcome =
   | 'ALLOWED'

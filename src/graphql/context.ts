@@ -83,7 +83,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     cache,
     entryPolicies: deps.entryPolicies,
     // The first layer to serve an entity is the one its audit event names.
-    onSource: (type: string, id: string, source: CacheSource) => {
+    onSource: (type: string, id: string, source: 'l2' | 'db') => {
       const key = `${type}:${id}`;
       if (!sources.has(key)) sources.set(key, source);
     },
@@ -112,7 +112,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     clientAddress: request.clientAddress,
     breakGlassReason: request.breakGlassReason,
     audit,
-    sourceOf: (type, id) => sources.get(`${type}:${id}`) ?? 'L1',
+    sourceOf: (type, id) => sources.get(`${type}:${id}`) ?? 'l1',
     pendingWrites,
     warnings,
     searchPatients: (term, first, scope) =>
@@ -124,7 +124,8 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     },
     afterWrite: async (entity, row) => {
       refreshAfterWrite(loaders, entity, row);
-      batchDeps.onSource(entity, row.id, 'DB');
+      // What a mutation returns comes from its own statement, whatever was loaded before.
+      sources.set(`${entity}:${row.id}`, 'db');
       await invalidate(invalidationScopes(entity, row));
     },
   };

@@ -16,7 +16,7 @@ export interface BatchLoadDeps {
   /** Runs a cache write after the batch has answered; the response waits for it. */
   readonly defer: (write: () => Promise<void>) => void;
   /** Tells the request which layer served an entity (for its audit events). */
-  readonly onSource: (type: EntityName, id: string, source: 'L2' | 'DB') => void;
+  readonly onSource: (type: EntityName, id: string, source: 'l2' | 'db') => void;
   /** Whether a patient's consent allows caching their PHI, from their row as this request read it. */
   readonly consentOf: (patientId: string) => Promise<boolean>;
 }
@@ -48,7 +48,7 @@ export async function batchLoadEntities<E extends EntityName>(
   readable.forEach((id, i) => {
     if (values[i] === undefined) return;
     found.set(id, values[i] as EntityRows[E]);
-    deps.onSource(entity, id, 'L2');
+    deps.onSource(entity, id, 'l2');
   });
   l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'hit' }, found.size);
 
@@ -65,7 +65,7 @@ export async function batchLoadEntities<E extends EntityName>(
     const loaded = rows.filter((row): row is EntityRows[E] => row !== undefined);
     for (const row of loaded) {
       found.set(row.id, row);
-      deps.onSource(entity, row.id, 'DB');
+      deps.onSource(entity, row.id, 'db');
       learnPatient(l2, tenantId, entity, row);
     }
     // Only rows whose generation was read before Postgres may be cached: stamping a row with a

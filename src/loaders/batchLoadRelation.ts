@@ -70,7 +70,7 @@ export async function batchLoadRelation<T extends EntityName>(
       );
       for (const row of group) {
         rows.push(row);
-        deps.onSource(relation.target, row.id, 'DB');
+        deps.onSource(relation.target, row.id, 'db');
         learnPatient(l2, tenantId, relation.target, row);
       }
     });

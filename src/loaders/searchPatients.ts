@@ -39,7 +39,7 @@ export async function cachedSearchPatients(
 
   const rows = await searchPatients(deps.db, tenantId, term, first, scope);
   for (const row of rows) {
-    deps.onSource('Patient', row.id, 'DB');
+    deps.onSource('Patient', row.id, 'db');
     loaders.entities.Patient.prime(row.id, row);
   }
   if (policy !== undefined && rows.length > 0 && rows.every((row) => row.consentGranted)) {

@@ -42,11 +42,15 @@ export async function patientAccess(
 ): Promise<PatientAccess> {
   if (isSelf(ctx, patientId)) return 'chart';
   switch (ctx.principal.role) {
-    case 'clinician':
-      if (ctx.breakGlassReason !== undefined) return 'chart';
-      return (await isOnCareTeam(ctx, patientId)) && (await hasConsent(ctx, patientId))
-        ? 'chart'
-        : 'none';
+    case 'clinician': {
+      if ((await isOnCareTeam(ctx, patientId)) && (await hasConsent(ctx, patientId)))
+        return 'chart';
+      if (ctx.breakGlassReason === undefined) return 'none';
+      // Emergency access to a patient of the tenant: audited as such, with the reason.
+      if ((await ctx.loaders.entities.Patient.load(patientId)) === null) return 'none';
+      ctx.audit.brokeGlass(patientId);
+      return 'chart';
+    }
     case 'frontdesk':
       return (await hasConsent(ctx, patientId)) ? 'demographics' : 'none';
     case 'patient':

@@ -4,6 +4,14 @@ import type { Role } from '../auth/principal.js';
 import type { MedicalRecordRow, PatientRow, StudyRow } from '../db/tables/index.js';
 import { isOnCareTeam, isSelf, mayReadChart, mayReadDemographics } from './access.js';
 
+/**
+ * A clinician writes to a chart only on the patient's care team, and only when they may read
+ * it (consent, or break-glass): what they may not read, they may not write.
+ */
+async function mayWriteChart(ctx: RequestContext, patientId: string): Promise<boolean> {
+  return (await isOnCareTeam(ctx, patientId)) && (await mayReadChart(ctx, patientId));
+}
+
 // Rule results are never cached across fields or requests: a decision depends on the
 // caller, the row and the moment, and the loaders already make repeated checks cheap.
 const NO_CACHE = { cache: 'no_cache' } as const;
@@ -82,7 +90,7 @@ export const canUpdatePatient = rule(
   NO_CACHE,
 )(
   async (_parent, args: { id: string }, ctx: RequestContext) =>
-    ctx.principal.role === 'frontdesk' || isOnCareTeam(ctx, args.id),
+    ctx.principal.role === 'frontdesk' || mayWriteChart(ctx, args.id),
 );
 
 /** `addMedicalRecord`: a clinician on the care team. */
@@ -90,7 +98,7 @@ export const canAddMedicalRecord = rule(
   'canAddMedicalRecord',
   NO_CACHE,
 )((_parent, args: { input: { patientId: string } }, ctx: RequestContext) =>
-  isOnCareTeam(ctx, args.input.patientId),
+  mayWriteChart(ctx, args.input.patientId),
 );
 
 /** `updateStudyReport`: a clinician on the care team of the study's patient. */
@@ -101,7 +109,7 @@ export const canUpdateStudyReport = rule(
   if (ctx.principal.role !== 'clinician') return false;
   const study = await ctx.loaders.entities.Study.load(args.id);
   // A missing study falls through to the resolver, which answers NOT_FOUND.
-  return study === null || isOnCareTeam(ctx, study.patientId);
+  return study === null || mayWriteChart(ctx, study.patientId);
 });
 
 /** `setConsent`: the patient, or the front desk on their behalf. */

@@ -75,11 +75,11 @@ describe('the audit trail', () => {
       records(first: 100) { __typename id diagnosis patient { __typename id } }
       studies { __typename id modality } } }`;
     const workload: Array<[string, string, Record<string, unknown>, string]> = [
-      [CHART, clinician, { id: chart.patientId }, 'DB'],
-      [CHART, clinician, { id: chart.patientId }, 'L2'],
-      [CHART, self, { id: patient.patientId }, 'DB'],
-      [CHART, self, { id: patient.patientId }, 'L2'],
-      ['query Search { patients(search: "ZAUDIT1") { __typename id mrn } }', frontdesk, {}, 'DB'],
+      [CHART, clinician, { id: chart.patientId }, 'db'],
+      [CHART, clinician, { id: chart.patientId }, 'l2'],
+      [CHART, self, { id: patient.patientId }, 'db'],
+      [CHART, self, { id: patient.patientId }, 'l2'],
+      ['query Search { patients(search: "ZAUDIT1") { __typename id mrn } }', frontdesk, {}, 'db'],
     ];
     let entities = 0;
     let events = 0;
@@ -87,7 +87,7 @@ describe('the audit trail', () => {
       const { response, events: rows } = await run(query, token, variables);
       expect(response.body.errors).toBeUndefined();
       const returned = phiEntities(response.body.data);
-      const reads = rows.filter((row) => row.action === 'READ');
+      const reads = rows.filter((row) => row.action === 'read');
       expect(new Set(reads.map((row) => `${row.resource_type}:${row.resource_id ?? ''}`))).toEqual(
         returned,
       );
@@ -111,11 +111,11 @@ describe('the audit trail', () => {
     );
     expect(events).toEqual([
       expect.objectContaining({
-        action: 'READ',
+        action: 'read',
         resource_type: 'Patient',
         resource_id: patient.patientId,
         patient_id: patient.patientId,
-        outcome: 'ALLOWED',
+        outcome: 'allowed',
         operation_name: 'Demographics',
         actor_role: 'clinician',
         break_glass_reason: null,
@@ -137,8 +137,8 @@ describe('the audit trail', () => {
     });
     expect(denied.events).toEqual([
       expect.objectContaining({
-        action: 'DENY',
-        outcome: 'DENIED',
+        action: 'deny',
+        outcome: 'denied',
         resource_type: 'Patient',
         resource_id: patient.patientId,
       }),
@@ -151,7 +151,28 @@ describe('the audit trail', () => {
       { 'x-break-glass': reason },
     );
     expect(emergency.events).toEqual([
-      expect.objectContaining({ action: 'READ', break_glass_reason: reason }),
+      expect.objectContaining({
+        action: 'break_glass',
+        patient_id: patient.patientId,
+        break_glass_reason: reason,
+      }),
+      expect.objectContaining({
+        action: 'read',
+        patient_id: patient.patientId,
+        break_glass_reason: reason,
+      }),
+    ]);
+    // Reading one's own patients in the same request is routine access, not an emergency.
+    const own = await seededPatient(server.database.db, 't1', 13);
+    const ownClinician = await server.token({ role: 'clinician', doctorId: own.careTeamDoctorId });
+    const mixed = await run(
+      'query ($a: ID!) { patient(id: $a) { name } }',
+      ownClinician,
+      { a: own.patientId },
+      { 'x-break-glass': reason },
+    );
+    expect(mixed.events).toEqual([
+      expect.objectContaining({ action: 'read', break_glass_reason: null }),
     ]);
 
     const frontdesk = await server.token({ role: 'frontdesk' });
@@ -163,7 +184,7 @@ describe('the audit trail', () => {
       },
     );
     expect(write.events.map((e) => [e.action, e.resource_type, e.operation_name])).toContainEqual([
-      'WRITE',
+      'write',
       'Patient',
       'Phone',
     ]);
@@ -172,7 +193,54 @@ describe('the audit trail', () => {
       id: patient.patientId,
     });
     expect(purge.events).toEqual([
-      expect.objectContaining({ action: 'PURGE', patient_id: patient.patientId }),
+      expect.objectContaining({ action: 'purge', patient_id: patient.patientId }),
+    ]);
+  });
+
+  it('keeps a denial when the same request names an id that is not a uuid, and stores no client text', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 14);
+    const offTeam = await server.token({ role: 'clinician', doctorId: patient.otherDoctorId });
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const probe = await run(
+      'query ($id: ID!) { a: patient(id: $id) { name } b: patient(id: "Jane Doe") { name } }',
+      offTeam,
+      {
+        id: patient.patientId,
+      },
+    );
+    expect(probe.response.status).toBe(200);
+    expect(probe.events).toEqual([
+      expect.objectContaining({ action: 'deny', resource_id: patient.patientId }),
+    ]);
+    const text = await run('{ medicalRecord(id: "Jane Doe HIV positive") { notes } }', frontdesk);
+    expect(text.events).toEqual([
+      expect.objectContaining({ action: 'deny', resource_id: null, patient_id: null }),
+    ]);
+    expect(JSON.stringify(text.events)).not.toContain('Jane');
+  });
+
+  it('names the database as the source of what a mutation returns, even when it was hot', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 15);
+    const [study] = await queryRows<{ id: string }>(
+      server.database.db,
+      sql`select id from studies where patient_id = ${patient.patientId} limit 1`,
+    );
+    const clinician = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+    const read = 'query ($id: ID!) { study(id: $id) { id reportStatus } }';
+    // The first read learns the study's patient; the second caches it; the third is hot.
+    await run(read, clinician, { id: study?.id });
+    await run(read, clinician, { id: study?.id });
+    const hot = await run(read, clinician, { id: study?.id });
+    expect(hot.events).toEqual([expect.objectContaining({ action: 'read', cache_source: 'l2' })]);
+    const update = await run(
+      'mutation ($id: ID!) { updateStudyReport(id: $id, reportStatus: FINAL) { id reportStatus } }',
+      clinician,
+      {
+        id: study?.id,
+      },
+    );
+    expect(update.events.filter((e) => e.action === 'read')).toEqual([
+      expect.objectContaining({ resource_type: 'Study', cache_source: 'db' }),
     ]);
   });
 

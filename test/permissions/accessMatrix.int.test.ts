@@ -1,5 +1,6 @@
 import { and, eq, ne, notInArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCacheKey } from '../../src/cache/cacheKey.js';
 import { careTeam, doctors, medicalRecords, studies } from '../../src/db/tables/index.js';
 import { seededPatient, type SeededPatient } from '../support/fixtures.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../support/testServer.js';
@@ -25,7 +26,12 @@ const QUERIES: Record<Resource, string> = {
 export function outcomeOf(response: GraphQLResponse): Outcome | 'unexpected' {
   const codes = response.body.errors?.map((e) => e.extensions?.code) ?? [];
   const values = Object.values(response.body.data ?? {});
-  if (codes.length > 0) return codes.every((code) => code === 'FORBIDDEN') ? 'deny' : 'unexpected';
+  // A denial is FORBIDDEN errors only, and nothing of the refused field served.
+  if (codes.length > 0) {
+    return codes.every((code) => code === 'FORBIDDEN') && values.every((v) => v === null)
+      ? 'deny'
+      : 'unexpected';
+  }
   if (values.length > 0 && values.every((v) => v === null)) return 'null';
   return values.length > 0 ? 'allow' : 'unexpected';
 }
@@ -265,6 +271,54 @@ describe('patients(search)', () => {
       expect(await search(clinician)).toEqual([]);
       expect(await search(frontdesk)).toEqual([]);
       expect(await search(self)).toEqual([patient.patientId]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('field rules on cached rows', () => {
+  it('decide each record by the patient its row names, even when the row came from L2', async () => {
+    const server = await startTestServer();
+    try {
+      const a = await seededPatient(server.database.db, 't1', 15);
+      const b = await seededPatient(server.database.db, 't1', 16);
+      const token = await server.token({ role: 'clinician', doctorId: a.careTeamDoctorId });
+      const chart = 'query ($p: ID!) { patient(id: $p) { records(first: 100) { id notes } } }';
+      await server.graphql(chart, { token, variables: { p: a.patientId } });
+      const [record] = await server.database.db
+        .select()
+        .from(medicalRecords)
+        .where(eq(medicalRecords.patientId, a.patientId))
+        .limit(1);
+      if (record === undefined) throw new Error('seed');
+      // An entry in L2 that names another patient, valid under A's generation.
+      const cache = server.l2.forRequest('t1');
+      const key = buildCacheKey(server.l2.space, {
+        kind: 'entity',
+        tenantId: 't1',
+        type: 'MedicalRecord',
+        id: record.id,
+      });
+      const scope = { kind: 'patient', patientId: a.patientId } as const;
+      await cache.read([{ key, scope }]);
+      await cache.write([
+        {
+          key,
+          scope,
+          value: { ...record, patientId: b.patientId },
+          policy: { cacheClass: 'phi', maxAgeSeconds: 60 },
+        },
+      ]);
+
+      const response = await server.graphql(chart, { token, variables: { p: a.patientId } });
+      const forbidden =
+        response.body.errors?.filter((e) => e.extensions?.code === 'FORBIDDEN') ?? [];
+      // Every field of that one record is refused (its non-null id takes the chart with it, as
+      // GraphQL nulls upwards), and nothing else is.
+      expect(new Set(forbidden.map((e) => e.path?.at(-1)))).toEqual(new Set(['id', 'notes']));
+      expect(new Set(forbidden.map((e) => e.path?.slice(0, 3).join('.'))).size).toBe(1);
+      expect(response.body.errors?.every((e) => e.extensions?.code === 'FORBIDDEN')).toBe(true);
     } finally {
       await server.close();
     }

@@ -1,9 +1,15 @@
 import { bigserial, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from './tenant.js';
 
-export const auditActionEnum = pgEnum('audit_action', ['READ', 'WRITE', 'PURGE', 'DENY']);
-export const auditOutcomeEnum = pgEnum('audit_outcome', ['ALLOWED', 'DENIED']);
-export const cacheSourceEnum = pgEnum('cache_source', ['L1', 'L2', 'DB']);
+export const auditActionEnum = pgEnum('audit_action', [
+  'read',
+  'write',
+  'purge',
+  'deny',
+  'break_glass',
+]);
+export const auditOutcomeEnum = pgEnum('audit_outcome', ['allowed', 'denied']);
+export const cacheSourceEnum = pgEnum('cache_source', ['l1', 'l2', 'db']);
 
 /**
  * The append-only audit trail. It holds ids, never names or clinical text.
