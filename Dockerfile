@@ -16,6 +16,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY schema ./schema
 COPY drizzle ./drizzle
+COPY persisted-queries ./persisted-queries
 USER node
 EXPOSE 4000
 CMD ["node", "dist/main.js"]

@@ -8,6 +8,7 @@ import { createSchema } from './graphql/createSchema.js';
 import { loadTypeDefs } from './graphql/loadTypeDefs.js';
 import type { Metrics } from './http/metrics.js';
 import { createServer } from './http/server.js';
+import { loadTrustedDocuments } from './persisted/trustedDocuments.js';
 import type { Logger } from './logger.js';
 
 export interface AppDeps {
@@ -33,6 +34,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const { config, logger, database, metrics } = deps;
   const typeDefs = loadTypeDefs();
   const { schema, policies } = createSchema(typeDefs);
+  const trusted = loadTrustedDocuments(config.persistedQueries.manifestPath, schema, policies);
   const l2 = createL2({ config, typeDefs, registry: metrics.registry, logger });
   const server = await createServer({
     schema,
@@ -47,6 +49,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,
     maxQueryLength: config.maxQueryLength,
+    trusted,
+    persistedQueries: config.persistedQueries,
+    limits: config.limits,
     checkReadiness: async () => {
       await database.ping();
       // Postgres is required; L2 is not: without it the service is degraded, still serving.

@@ -26,6 +26,14 @@ export const CONFIG_ENV_VARS = [
   'MAX_BODY_BYTES',
   'MAX_QUERY_LENGTH',
   'SHUTDOWN_TIMEOUT_MS',
+  'PERSISTED_QUERIES',
+  'PERSISTED_QUERIES_MANIFEST',
+  'MOBILE_CLIENT_NAMES',
+  'APQ_TTL_SECONDS',
+  'MAX_QUERY_DEPTH',
+  'MAX_QUERY_COST',
+  'MAX_ALIASES',
+  'MAX_BATCH_SIZE',
 ] as const;
 
 export type ConfigEnvVar = (typeof CONFIG_ENV_VARS)[number];
@@ -64,6 +72,22 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly maxQueryLength: number;
   readonly shutdownTimeoutMs: number;
+  readonly persistedQueries: {
+    /** `only`: every client may run manifest operations only; `allow`: mobile clients only. */
+    readonly mode: 'allow' | 'only';
+    /** The Apollo persisted-query manifest of the trusted operations. */
+    readonly manifestPath: string;
+    /** `apollographql-client-name` values that may run manifest operations only. */
+    readonly mobileClientNames: ReadonlySet<string>;
+    /** How long an automatic persisted query stays registered since its last use. */
+    readonly apqTtlSeconds: number;
+  };
+  readonly limits: {
+    readonly maxDepth: number;
+    readonly maxCost: number;
+    readonly maxAliases: number;
+    readonly maxBatchSize: number;
+  };
   /** Dev defaults in use, each worth a warning at start-up. */
   readonly warnings: ReadonlyArray<string>;
 }
@@ -108,6 +132,14 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intInRange(1024, 10 * 1024 * 1024, 256 * 1024),
   MAX_QUERY_LENGTH: intInRange(256, 1024 * 1024, 16 * 1024),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 120_000, 10_000),
+  PERSISTED_QUERIES: z.enum(['allow', 'only']).default('allow'),
+  PERSISTED_QUERIES_MANIFEST: z.string().min(1).default('persisted-queries/manifest.json'),
+  MOBILE_CLIENT_NAMES: z.string().default('caregraph-ios,caregraph-android,caregraph-mobile'),
+  APQ_TTL_SECONDS: intInRange(60, 90 * 24 * 3600, 7 * 24 * 3600),
+  MAX_QUERY_DEPTH: intInRange(1, 100, 10),
+  MAX_QUERY_COST: intInRange(1, 10_000_000, 20_000),
+  MAX_ALIASES: intInRange(0, 1000, 30),
+  MAX_BATCH_SIZE: intInRange(1, 100, 10),
 });
 
 /**
@@ -190,6 +222,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxQueryLength: e.MAX_QUERY_LENGTH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    persistedQueries: Object.freeze({
+      mode: e.PERSISTED_QUERIES,
+      manifestPath: e.PERSISTED_QUERIES_MANIFEST,
+      mobileClientNames: new Set(
+        e.MOBILE_CLIENT_NAMES.split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+      ),
+      apqTtlSeconds: e.APQ_TTL_SECONDS,
+    }),
+    limits: Object.freeze({
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxCost: e.MAX_QUERY_COST,
+      maxAliases: e.MAX_ALIASES,
+      maxBatchSize: e.MAX_BATCH_SIZE,
+    }),
     warnings: Object.freeze(warnings),
   });
 }

@@ -18,6 +18,12 @@ export enum ErrorCode {
   CacheInvalidationDelayed = 'CACHE_INVALIDATION_DELAYED',
   AuditUnavailable = 'AUDIT_UNAVAILABLE',
   BreakGlassReasonRequired = 'BREAK_GLASS_REASON_REQUIRED',
+  PersistedQueryNotSupported = 'PERSISTED_QUERY_NOT_SUPPORTED',
+  PersistedQueryHashMismatch = 'PERSISTED_QUERY_HASH_MISMATCH',
+  QueryTooDeep = 'QUERY_TOO_DEEP',
+  QueryTooCostly = 'QUERY_TOO_COSTLY',
+  TooManyAliases = 'TOO_MANY_ALIASES',
+  BatchTooLarge = 'BATCH_TOO_LARGE',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 

@@ -41,7 +41,9 @@ export type CacheKeyTarget =
       readonly first: number;
     }
   | { readonly kind: 'generation'; readonly tenantId: string; readonly scope: GenerationScope }
-  | { readonly kind: 'epoch' };
+  | { readonly kind: 'epoch' }
+  /** A registered automatic persisted query, by its SHA-256; shared by every tenant. */
+  | { readonly kind: 'document'; readonly hash: string };
 
 /**
  * Builds every L2 key; nothing else concatenates one. Keys hold tenants, type names and ids
@@ -61,6 +63,8 @@ export function buildCacheKey(space: KeySpace, target: CacheKeyTarget): string {
       return `${base}:${target.tenantId}:gen:${scopeName(target.scope)}`;
     case 'epoch':
       return `${base}:global:epoch`;
+    case 'document':
+      return `${base}:global:apq:${target.hash}`;
   }
 }
 

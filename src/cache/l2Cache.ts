@@ -46,6 +46,7 @@ export interface L2Cache {
   /** Resolves to true when L2 can be trusted, flushing it first after an outage. */
   ensureTrusted(): Promise<boolean>;
   readonly store: GuardedStore;
+  readonly sealer: Sealer;
   close(): Promise<void>;
 }
 
@@ -111,6 +112,7 @@ export function createL2Cache(deps: {
   const cache: L2Cache = {
     space,
     store,
+    sealer,
     metrics,
     singleFlight: createSingleFlight(),
     patientOf: new LRUCache({ max: 200_000 }),

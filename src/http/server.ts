@@ -20,7 +20,14 @@ import type { Logger } from '../logger.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache } from '../cache/l2Cache.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import { printSchema, type DocumentNode } from 'graphql';
+import { createHash } from 'node:crypto';
+import type { Config } from '../config.js';
+import { createApqCache } from '../persisted/apqCache.js';
+import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
+import { gateGraphqlRequest } from './persistedQueries.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
@@ -39,6 +46,10 @@ export interface ServerDeps {
   readonly production: boolean;
   readonly maxBodyBytes: number;
   readonly maxQueryLength: number;
+  /** The persisted-query manifest, prepared at start-up, and who must use it. */
+  readonly trusted: ReadonlyMap<string, TrustedOperation>;
+  readonly persistedQueries: Config['persistedQueries'];
+  readonly limits: Config['limits'];
   /** Resolves when every dependency answers; rejects otherwise. */
   readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
 }
@@ -67,6 +78,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
+    // Manifest operations are parsed and validated once, here, so persisted requests skip both.
+    documentStore: prefilledDocumentStore(deps.schema, deps.trusted),
+    // Automatic persisted queries live in L2, so every instance knows every registration.
+    persistedQueries: { cache: createApqCache(deps.l2, deps.persistedQueries.apqTtlSeconds) },
+    allowBatchedHttpRequests: true,
     introspection: deps.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(deps.logger),
@@ -143,6 +159,19 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     }
     const reason = breakGlassReasonOf(request);
     if (reason !== undefined) breakGlass.set(request, reason);
+    const gate = gateGraphqlRequest(request, {
+      schema: deps.schema,
+      trusted: deps.trusted,
+      mode: deps.persistedQueries.mode,
+      mobileClientNames: deps.persistedQueries.mobileClientNames,
+      limits: deps.limits,
+    });
+    if (gate !== undefined) {
+      return reply
+        .code(gate.status)
+        .header('cache-control', 'no-store')
+        .send(graphqlErrorBody(gate.message, gate.code));
+    }
     const query = queryTextOf(request);
     if (query !== undefined && query.length > deps.maxQueryLength) {
       return reply
@@ -244,6 +273,22 @@ function checkBreakGlass(
     };
   }
   return undefined;
+}
+
+/**
+ * Apollo's store of parsed and validated documents, holding every manifest operation from the
+ * start. Apollo keys it by the SHA-256 of the schema's SDL and of the query, which for a
+ * manifest operation is its id.
+ */
+function prefilledDocumentStore(
+  schema: GraphQLSchema,
+  trusted: ReadonlyMap<string, TrustedOperation>,
+): InMemoryLRUCache<DocumentNode> {
+  const store = new InMemoryLRUCache<DocumentNode>();
+  const prefix = createHash('sha256').update(printSchema(schema)).digest('hex');
+  for (const operation of trusted.values())
+    void store.set(`${prefix}:${operation.id}`, operation.document);
+  return store;
 }
 
 function queryTextOf(request: FastifyRequest): string | undefined {

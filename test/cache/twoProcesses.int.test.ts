@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
@@ -101,4 +101,44 @@ describe.runIf(shared)('two server processes sharing Redis', () => {
     );
     expect(await read(a)).toBe('Dr. Changed On B');
   });
+});
+
+describe.runIf(shared)('automatic persisted queries across processes', () => {
+  it('runs on B a query registered on A', async () => {
+    const database = await createTestDatabase();
+    const env = {
+      DATABASE_URL: database.url ?? '',
+      REDIS_URL: redisUrl ?? '',
+      CACHE_KEY_PREFIX: `apq${randomBytes(4).toString('hex')}`,
+    };
+    const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+    try {
+      const admin = await signToken({ sub: 'a', tenant: 't1', role: 'admin' }, loadConfig({}).jwt);
+      const query = `{ departments { name } } # ${randomBytes(4).toString('hex')}`;
+      const hash = createHash('sha256').update(query).digest('hex');
+      const send = (server: SpawnedServer, body: unknown) =>
+        fetch(`${server.origin}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+          body: JSON.stringify(body),
+        }).then(
+          (r) =>
+            r.json() as Promise<{
+              data?: unknown;
+              errors?: Array<{ extensions?: { code?: string } }>;
+            }>,
+        );
+      const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+      expect((await send(b, { extensions })).errors?.[0]?.extensions?.code).toBe(
+        'PERSISTED_QUERY_NOT_FOUND',
+      );
+      expect((await send(a, { query, extensions })).errors).toBeUndefined();
+      const onB = await send(b, { extensions });
+      expect(onB.errors).toBeUndefined();
+      expect((onB.data as { departments: unknown[] }).departments).toHaveLength(10);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await database.close();
+    }
+  }, 60_000);
 });
