@@ -12,6 +12,7 @@ export interface GateOptions {
   readonly mode: 'allow' | 'only';
   readonly mobileClientNames: ReadonlySet<string>;
   readonly limits: RequestLimits & { readonly maxBatchSize: number };
+  readonly maxQueryLength: number;
 }
 
 export interface GateRefusal {
@@ -21,24 +22,28 @@ export interface GateRefusal {
 }
 
 interface Operation {
-  query?: unknown;
-  variables?: unknown;
-  extensions?: unknown;
+  readonly query: unknown;
+  readonly variables: unknown;
+  readonly extensions: unknown;
 }
 
-// A parse of a document within the size limit is bounded anyway; this bounds it in tokens too.
-const MAX_TOKENS = 20_000;
+/** Parsing stops past this many tokens, whatever the document's size in bytes. */
+export const MAX_TOKENS = 20_000;
+const GET_PARAMETERS = ['query', 'variables', 'extensions', 'operationName'] as const;
 
 /**
- * Checks a GraphQL request before Apollo sees it, and completes it:
- * - an operation sent by the id of the persisted-query manifest gets the manifest's body;
- * - clients named as mobile (or every client, with PERSISTED_QUERIES=only) may run manifest
- *   operations only: raw text and unknown hashes get PERSISTED_QUERY_NOT_SUPPORTED;
- * - a hash sent with text must be the text's SHA-256 (PERSISTED_QUERY_HASH_MISMATCH);
- * - a batch may hold at most `maxBatchSize` operations (BATCH_TOO_LARGE);
- * - any other text is checked for depth, cost and aliases before it is validated.
+ * Checks every operation of a GraphQL request before Apollo parses or validates it:
+ * - a batch holds at most `maxBatchSize` operations (BATCH_TOO_LARGE);
+ * - query text is at most `maxQueryLength` characters (QUERY_TOO_LARGE, 413) and MAX_TOKENS
+ *   tokens;
+ * - clients named as mobile (or every client, with PERSISTED_QUERIES=only) send manifest
+ *   operations by id only (PERSISTED_QUERY_NOT_SUPPORTED); Apollo's persisted-query cache
+ *   then answers the id with the manifest's body;
+ * - a hash sent with text is the text's SHA-256 (PERSISTED_QUERY_HASH_MISMATCH);
+ * - any text is within the depth, cost and alias limits.
+ * A GET is read exactly as Apollo reads it, and a repeated parameter is refused.
  *
- * @returns a refusal, or undefined when the request may go on (possibly completed in place).
+ * @returns a refusal, or undefined when the request may go on.
  */
 export function gateGraphqlRequest(
   request: FastifyRequest,
@@ -50,37 +55,39 @@ export function gateGraphqlRequest(
     (typeof clientName === 'string' && options.mobileClientNames.has(clientName));
 
   if (request.method === 'GET') {
-    const params = request.query as Record<string, unknown>;
-    const operation: Operation = {
-      query: params.query,
-      variables: jsonOf(params.variables),
-      extensions: jsonOf(params.extensions),
-    };
-    const refusal = gateOperation(operation, strict, options);
-    if (operation.query !== params.query) params.query = operation.query;
-    return refusal;
-  }
-  const body: unknown = request.body;
-  if (Array.isArray(body)) {
-    if (body.length > options.limits.maxBatchSize) {
+    const search = new URL(request.url, 'http://localhost').searchParams;
+    if (GET_PARAMETERS.some((name) => search.getAll(name).length > 1)) {
       return refuse(
         400,
-        ErrorCode.BatchTooLarge,
-        `A batch may hold at most ${options.limits.maxBatchSize} operations`,
+        ErrorCode.BadRequest,
+        'A GraphQL GET request names each parameter at most once',
       );
     }
-    for (const operation of body) {
-      const refusal =
-        typeof operation === 'object' && operation !== null
-          ? gateOperation(operation as Operation, strict, options)
-          : undefined;
-      if (refusal !== undefined) return refusal;
-    }
-    return undefined;
+    return gateOperation(
+      {
+        query: search.get('query') ?? undefined,
+        variables: jsonOf(search.get('variables')),
+        extensions: jsonOf(search.get('extensions')),
+      },
+      strict,
+      options,
+    );
   }
-  return typeof body === 'object' && body !== null
-    ? gateOperation(body, strict, options)
-    : undefined;
+  const body: unknown = request.body;
+  const operations = Array.isArray(body) ? (body as unknown[]) : [body];
+  if (operations.length > options.limits.maxBatchSize) {
+    return refuse(
+      400,
+      ErrorCode.BatchTooLarge,
+      `A batch may hold at most ${options.limits.maxBatchSize} operations`,
+    );
+  }
+  for (const operation of operations) {
+    if (typeof operation !== 'object' || operation === null) continue;
+    const refusal = gateOperation(operation as Operation, strict, options);
+    if (refusal !== undefined) return refusal;
+  }
+  return undefined;
 }
 
 function gateOperation(
@@ -88,21 +95,34 @@ function gateOperation(
   strict: boolean,
   options: GateOptions,
 ): GateRefusal | undefined {
-  const hash = persistedHashOf(operation.extensions);
+  const persisted = (
+    operation.extensions as
+      { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined
+  )?.persistedQuery;
+  const hash = typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : undefined;
   const query =
     typeof operation.query === 'string' && operation.query !== '' ? operation.query : undefined;
+  if (query !== undefined && query.length > options.maxQueryLength) {
+    return refuse(
+      413,
+      ErrorCode.QueryTooLarge,
+      `Query text exceeds the limit of ${options.maxQueryLength} characters`,
+    );
+  }
+  if (persisted !== undefined && persisted.version !== 1) {
+    return refuse(
+      400,
+      ErrorCode.BadRequest,
+      'Only version 1 of the persisted-query protocol is supported',
+    );
+  }
   const trusted = hash === undefined ? undefined : options.trusted.get(hash);
-  if (strict && (trusted === undefined || (query !== undefined && query !== trusted.body))) {
+  if (strict && (trusted === undefined || query !== undefined)) {
     return refuse(
       400,
       ErrorCode.PersistedQueryNotSupported,
-      'This client may run only operations of the persisted-query manifest, sent by id',
+      'This client may run only operations of the persisted-query manifest, sent by id without text',
     );
-  }
-  if (trusted !== undefined) {
-    // Sent by id: run the manifest's body, which was parsed and validated at start-up.
-    operation.query ??= trusted.body;
-    return undefined;
   }
   if (hash !== undefined && query !== undefined && sha256(query) !== hash) {
     return refuse(
@@ -117,8 +137,8 @@ function gateOperation(
     document = parse(query, { maxTokens: MAX_TOKENS });
   } catch (error) {
     // Apollo answers syntax errors with GRAPHQL_PARSE_FAILED; a token bomb stops here.
-    return error instanceof Error && /more than \d+ tokens/.test(error.message)
-      ? refuse(400, ErrorCode.QueryTooLarge, `Query has more than ${MAX_TOKENS} tokens`)
+    return error instanceof Error && /contains more th[ae]n? \d+ tokens/.test(error.message)
+      ? refuse(413, ErrorCode.QueryTooLarge, `Query has more than ${MAX_TOKENS} tokens`)
       : undefined;
   }
   const variables =
@@ -129,14 +149,8 @@ function gateOperation(
   return violation === undefined ? undefined : refuse(400, violation.code, violation.message);
 }
 
-function persistedHashOf(extensions: unknown): string | undefined {
-  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)
-    ?.persistedQuery?.sha256Hash;
-  return typeof hash === 'string' ? hash.toLowerCase() : undefined;
-}
-
-function jsonOf(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
+function jsonOf(value: string | null): unknown {
+  if (value === null) return undefined;
   try {
     return JSON.parse(value) as unknown;
   } catch {

@@ -27,6 +27,7 @@ import type { Config } from '../config.js';
 import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
+import { limitsPlugin } from './limits.js';
 import { gateGraphqlRequest } from './persistedQueries.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
@@ -81,7 +82,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Manifest operations are parsed and validated once, here, so persisted requests skip both.
     documentStore: prefilledDocumentStore(deps.schema, deps.trusted),
     // Automatic persisted queries live in L2, so every instance knows every registration.
-    persistedQueries: { cache: createApqCache(deps.l2, deps.persistedQueries.apqTtlSeconds) },
+    // Manifest ids resolve through the same cache, to the manifest's bodies, without registering.
+    persistedQueries: {
+      cache: createApqCache(deps.l2, deps.persistedQueries.apqTtlSeconds, deps.trusted),
+    },
     allowBatchedHttpRequests: true,
     introspection: deps.introspection,
     includeStacktraceInErrorResponses: false,
@@ -98,6 +102,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     plugins: [
       // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
       ApolloServerPluginCacheControlDisabled(),
+      limitsPlugin(deps.schema, deps.limits),
       cacheControlPlugin(deps.policies),
       auditPlugin({ logger: deps.logger, auditEvents: deps.metrics.auditEvents }),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
@@ -165,24 +170,13 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       mode: deps.persistedQueries.mode,
       mobileClientNames: deps.persistedQueries.mobileClientNames,
       limits: deps.limits,
+      maxQueryLength: deps.maxQueryLength,
     });
     if (gate !== undefined) {
       return reply
         .code(gate.status)
         .header('cache-control', 'no-store')
         .send(graphqlErrorBody(gate.message, gate.code));
-    }
-    const query = queryTextOf(request);
-    if (query !== undefined && query.length > deps.maxQueryLength) {
-      return reply
-        .code(413)
-        .header('cache-control', 'no-store')
-        .send(
-          graphqlErrorBody(
-            `Query text exceeds the limit of ${deps.maxQueryLength} characters`,
-            ErrorCode.QueryTooLarge,
-          ),
-        );
     }
     return undefined;
   });
@@ -289,13 +283,6 @@ function prefilledDocumentStore(
   for (const operation of trusted.values())
     void store.set(`${prefix}:${operation.id}`, operation.document);
   return store;
-}
-
-function queryTextOf(request: FastifyRequest): string | undefined {
-  const source = request.method === 'GET' ? request.query : request.body;
-  if (typeof source !== 'object' || source === null) return undefined;
-  const query = (source as { query?: unknown }).query;
-  return typeof query === 'string' ? query : undefined;
 }
 
 /**
