@@ -14,8 +14,8 @@ export interface EntryPolicies {
 /**
  * An entity entry holds every field of its row, so it lives only as long as its freshest
  * field may: the smallest maxAge among the type and its fields (a Study lives 30 s because of
- * `reportStatus`). Splitting entries by TTL class would save bytes, not statements: whichever
- * part expired, the whole batch goes to Postgres. A relation list (ids only) takes the policy of
+ * `reportStatus`). Splitting entries by TTL class would save bytes, not statements: a row
+ * with an expired part still takes its place in the one statement the batch's misses share. A relation list (ids only) takes the policy of
  * its owner's field, and a search the policy of the type it returns.
  */
 export function deriveEntryPolicies(policies: CachePolicyMap): EntryPolicies {

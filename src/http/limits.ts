@@ -12,6 +12,8 @@ export function limitsPlugin(schema: GraphQLSchema, limits: RequestLimits): Apol
     requestDidStart() {
       return Promise.resolve({
         didResolveOperation({ document, request }) {
+          // Text sent with the request was measured before validation, with these variables.
+          if (typeof request.query === 'string') return Promise.resolve();
           const violation = checkRequestLimits(schema, document, limits, request.variables);
           if (violation !== undefined) {
             throw new GraphQLError(violation.message, {

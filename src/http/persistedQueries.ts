@@ -28,7 +28,7 @@ interface Operation {
 }
 
 /** Parsing stops past this many tokens, whatever the document's size in bytes. */
-export const MAX_TOKENS = 20_000;
+const MAX_TOKENS = 20_000;
 const GET_PARAMETERS = ['query', 'variables', 'extensions', 'operationName'] as const;
 
 /**

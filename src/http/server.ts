@@ -103,7 +103,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
       ApolloServerPluginCacheControlDisabled(),
       limitsPlugin(deps.schema, deps.limits),
-      cacheControlPlugin(deps.policies),
+      cacheControlPlugin(deps.policies, deps.trusted),
       auditPlugin({ logger: deps.logger, auditEvents: deps.metrics.auditEvents }),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -158,11 +158,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         .header('www-authenticate', 'Bearer')
         .send(graphqlErrorBody(error.message, ErrorCode.Unauthenticated));
     }
-    const refusal = checkBreakGlass(request, principals.get(request));
+    const reason = breakGlassReasonOf(request);
+    const refusal = checkBreakGlass(reason, principals.get(request));
     if (refusal !== undefined) {
       return reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body);
     }
-    const reason = breakGlassReasonOf(request);
     if (reason !== undefined) breakGlass.set(request, reason);
     const gate = gateGraphqlRequest(request, {
       schema: deps.schema,
@@ -242,11 +242,11 @@ function breakGlassReasonOf(request: FastifyRequest): string | undefined {
  * the header from another role, or with an empty or trivially short reason, is refused whole.
  */
 function checkBreakGlass(
-  request: FastifyRequest,
+  header: string | undefined,
   principal: Principal | undefined,
 ): { status: number; body: ReturnType<typeof graphqlErrorBody> } | undefined {
-  if (request.headers[BREAK_GLASS_HEADER] === undefined) return undefined;
-  const reason = breakGlassReasonOf(request) ?? '';
+  if (header === undefined) return undefined;
+  const reason = header;
   if (principal?.role !== 'clinician') {
     return {
       status: 403,

@@ -91,12 +91,19 @@ export async function entityEntries<E extends EntityName>(
 ): Promise<EntryWrite[]> {
   const policy = deps.entryPolicies.entities.get(entity);
   if (policy === undefined) return [];
+  // One consent look-up per patient, all at once, rather than one per row in turn.
+  const patientIds = [
+    ...new Set(rows.flatMap((row) => ('patientId' in row ? [row.patientId] : []))),
+  ];
+  const consents = new Map(
+    await Promise.all(patientIds.map(async (id) => [id, await deps.consentOf(id)] as const)),
+  );
   const entries: EntryWrite[] = [];
   for (const row of rows) {
     const allowed =
       'consentGranted' in row
         ? row.consentGranted
-        : !('patientId' in row) || (await deps.consentOf(row.patientId));
+        : !('patientId' in row) || consents.get(row.patientId) === true;
     if (!allowed) continue;
     entries.push({
       key: buildCacheKey(deps.l2.space, {

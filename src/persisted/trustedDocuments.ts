@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { z } from 'zod';
-import { cacheControlHeaders } from '../http/cacheControl/headers.js';
+import { cacheControlHeaders, type ResolvedPolicy } from '../http/cacheControl/headers.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
 import { resolvedPolicyOf } from './resolvedPolicyOf.js';
 
@@ -16,9 +16,9 @@ export interface TrustedOperation {
   readonly body: string;
   /** Parsed and validated against the schema at start-up. */
   readonly document: DocumentNode;
-  /** Whether it can return PHI, and the Cache-Control it gets when it does what it says. */
-  readonly phi: boolean;
-  readonly minMaxAgeSeconds: number;
+  /** Its cache policy: whether it can return PHI, and its smallest maxAge. */
+  readonly policy: ResolvedPolicy;
+  /** The Cache-Control a successful response gets. */
   readonly cacheControl: string;
 }
 
@@ -74,8 +74,7 @@ export function loadTrustedDocuments(
     operations.set(operation.id, {
       ...operation,
       document,
-      phi: resolved.phi,
-      minMaxAgeSeconds: resolved.minMaxAgeSeconds,
+      policy: resolved,
       cacheControl,
     });
   }

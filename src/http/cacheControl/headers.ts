@@ -1,4 +1,4 @@
-import { PHI_MAX_AGE_CAP_SECONDS } from '../../policy/cachePolicy.js';
+import { PHI_MAX_AGE_CAP_SECONDS, type CachePolicyMap } from '../../policy/cachePolicy.js';
 
 /** What a response resolved, as far as HTTP caching is concerned. */
 export interface ResolvedPolicy {
@@ -39,4 +39,26 @@ export function cacheControlHeaders(
     return [['cache-control', 'no-store']];
   }
   return [['cache-control', `private, max-age=${resolved.minMaxAgeSeconds}`]];
+}
+
+/**
+ * Adds one resolved field to a response's policy. Root fields carry no data of their own (the
+ * fields of what they return do), and introspection carries none.
+ */
+export function recordField(
+  resolved: ResolvedPolicy,
+  policies: CachePolicyMap,
+  parentType: string,
+  fieldName: string,
+  isRoot: boolean,
+): void {
+  if (isRoot || fieldName.startsWith('__')) return;
+  const policy = policies.get(parentType)?.fields.get(fieldName);
+  if (policy === undefined) {
+    resolved.uncovered = true;
+    return;
+  }
+  if (policy.cacheClass === 'phi') resolved.phi = true;
+  // readCachePolicies refuses a @phi maxAge over 300 s, so no cap is needed here.
+  resolved.minMaxAgeSeconds = Math.min(resolved.minMaxAgeSeconds, policy.maxAgeSeconds);
 }

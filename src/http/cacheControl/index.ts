@@ -1,29 +1,34 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import {
-  OperationTypeNode,
-  isObjectType,
-  type GraphQLError,
-  type GraphQLResolveInfo,
-} from 'graphql';
+import { OperationTypeNode, type GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { settleWrites, type RequestContext } from '../../graphql/context.js';
-import { PHI_MAX_AGE_CAP_SECONDS, type CachePolicyMap } from '../../policy/cachePolicy.js';
-import { cacheControlHeaders, type ResolvedPolicy } from './headers.js';
+import type { TrustedOperation } from '../../persisted/trustedDocuments.js';
+import type { CachePolicyMap } from '../../policy/cachePolicy.js';
+import { cacheControlHeaders, recordField, type ResolvedPolicy } from './headers.js';
 
 /**
  * Sets `Cache-Control` (and `Pragma`) from the fields a response actually resolved, read from
- * `@phi` / `@reference` as Apollo's cacheControl plugin reads `@cacheControl`. It also holds
- * the response until the request's L2 writes have settled, so that the next request, on any
- * instance, finds them.
+ * `@phi` / `@reference` as Apollo's cacheControl plugin reads `@cacheControl`. A manifest
+ * operation uses the policy computed for it at start-up instead, and tracks no field. It also
+ * holds the response until the request's L2 writes have settled, so that the next request, on
+ * any instance, finds them.
  */
-export function cacheControlPlugin(policies: CachePolicyMap): ApolloServerPlugin<RequestContext> {
+export function cacheControlPlugin(
+  policies: CachePolicyMap,
+  trusted: ReadonlyMap<string, TrustedOperation>,
+): ApolloServerPlugin<RequestContext> {
   return {
     requestDidStart() {
       const resolved: ResolvedPolicy = { phi: false, minMaxAgeSeconds: Infinity, uncovered: false };
+      let precomputed: ResolvedPolicy | undefined;
       return Promise.resolve({
-        executionDidStart() {
+        executionDidStart({ queryHash, schema }) {
+          precomputed = trusted.get(queryHash)?.policy;
+          if (precomputed !== undefined) return Promise.resolve({});
+          const roots = new Set([schema.getQueryType(), schema.getMutationType()]);
           return Promise.resolve({
             willResolveField({ info }: { info: GraphQLResolveInfo }) {
-              record(resolved, policies, info);
+              const parent = info.parentType;
+              recordField(resolved, policies, parent.name, info.fieldName, roots.has(parent));
             },
           });
         },
@@ -35,7 +40,8 @@ export function cacheControlPlugin(policies: CachePolicyMap): ApolloServerPlugin
           const mutation =
             operation !== undefined && operation.operation !== OperationTypeNode.QUERY;
           const failed = errors !== undefined && errors.length > 0;
-          for (const [name, value] of cacheControlHeaders(resolved, { mutation, failed })) {
+          const policy = precomputed !== undefined && !failed ? precomputed : resolved;
+          for (const [name, value] of cacheControlHeaders(policy, { mutation, failed })) {
             response.http.headers.set(name, value);
           }
         },
@@ -48,26 +54,4 @@ function addWarnings(body: GraphQLResponse['body'], warnings: ReadonlyArray<Grap
   if (warnings.length === 0 || body.kind !== 'single') return;
   const result = body.singleResult;
   result.errors = [...(result.errors ?? []), ...warnings.map((warning) => warning.toJSON())];
-}
-
-function record(
-  resolved: ResolvedPolicy,
-  policies: CachePolicyMap,
-  info: GraphQLResolveInfo,
-): void {
-  const parent = info.parentType;
-  // Root fields carry no data of their own; the fields of what they return do.
-  if (parent === info.schema.getQueryType() || parent === info.schema.getMutationType()) return;
-  if (info.fieldName.startsWith('__') || !isObjectType(parent)) return;
-  const policy = policies.get(parent.name)?.fields.get(info.fieldName);
-  if (policy === undefined) {
-    resolved.uncovered = true;
-    return;
-  }
-  if (policy.cacheClass === 'phi') resolved.phi = true;
-  const maxAge =
-    policy.cacheClass === 'phi'
-      ? Math.min(policy.maxAgeSeconds, PHI_MAX_AGE_CAP_SECONDS)
-      : policy.maxAgeSeconds;
-  resolved.minMaxAgeSeconds = Math.min(resolved.minMaxAgeSeconds, maxAge);
 }
