@@ -36,8 +36,6 @@ export const CONFIG_ENV_VARS = [
   'MAX_BATCH_SIZE',
 ] as const;
 
-export type ConfigEnvVar = (typeof CONFIG_ENV_VARS)[number];
-
 export type Environment = 'development' | 'test' | 'production';
 
 export interface Config {

@@ -28,7 +28,7 @@ import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
 import { limitsPlugin } from './limits.js';
-import { gateGraphqlRequest } from './persistedQueries.js';
+import { gateGraphqlRequest, type GateRefusal } from './persistedQueries.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
@@ -104,7 +104,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       ApolloServerPluginCacheControlDisabled(),
       limitsPlugin(deps.schema, deps.limits),
       cacheControlPlugin(deps.policies, deps.trusted),
-      auditPlugin({ logger: deps.logger, auditEvents: deps.metrics.auditEvents }),
+      auditPlugin({
+        logger: deps.logger,
+        auditEvents: deps.metrics.auditEvents,
+        policies: deps.policies,
+      }),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -158,26 +162,22 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         .header('www-authenticate', 'Bearer')
         .send(graphqlErrorBody(error.message, ErrorCode.Unauthenticated));
     }
+    // Requests refused here never reach GraphQL; onSend marks them no-store.
     const reason = breakGlassReasonOf(request);
-    const refusal = checkBreakGlass(reason, principals.get(request));
+    const refusal =
+      checkBreakGlass(reason, principals.get(request)) ??
+      gateGraphqlRequest(request, {
+        schema: deps.schema,
+        trusted: deps.trusted,
+        mode: deps.persistedQueries.mode,
+        mobileClientNames: deps.persistedQueries.mobileClientNames,
+        limits: deps.limits,
+        maxQueryLength: deps.maxQueryLength,
+      });
     if (refusal !== undefined) {
-      return reply.code(refusal.status).header('cache-control', 'no-store').send(refusal.body);
+      return reply.code(refusal.status).send(graphqlErrorBody(refusal.message, refusal.code));
     }
     if (reason !== undefined) breakGlass.set(request, reason);
-    const gate = gateGraphqlRequest(request, {
-      schema: deps.schema,
-      trusted: deps.trusted,
-      mode: deps.persistedQueries.mode,
-      mobileClientNames: deps.persistedQueries.mobileClientNames,
-      limits: deps.limits,
-      maxQueryLength: deps.maxQueryLength,
-    });
-    if (gate !== undefined) {
-      return reply
-        .code(gate.status)
-        .header('cache-control', 'no-store')
-        .send(graphqlErrorBody(gate.message, gate.code));
-    }
     return undefined;
   });
   app.addHook('onSend', async (request, reply, payload) => {
@@ -242,15 +242,15 @@ function breakGlassReasonOf(request: FastifyRequest): string | undefined {
  * the header from another role, or with an empty or trivially short reason, is refused whole.
  */
 function checkBreakGlass(
-  header: string | undefined,
+  reason: string | undefined,
   principal: Principal | undefined,
-): { status: number; body: ReturnType<typeof graphqlErrorBody> } | undefined {
-  if (header === undefined) return undefined;
-  const reason = header;
+): GateRefusal | undefined {
+  if (reason === undefined) return undefined;
   if (principal?.role !== 'clinician') {
     return {
       status: 403,
-      body: graphqlErrorBody('Break-glass access is for clinicians', ErrorCode.Forbidden),
+      code: ErrorCode.Forbidden,
+      message: 'Break-glass access is for clinicians',
     };
   }
   if (
@@ -260,10 +260,8 @@ function checkBreakGlass(
   ) {
     return {
       status: 400,
-      body: graphqlErrorBody(
-        `X-Break-Glass needs a reason of ${BREAK_GLASS_MIN_LENGTH} to ${BREAK_GLASS_MAX_LENGTH} characters`,
-        ErrorCode.BreakGlassReasonRequired,
-      ),
+      code: ErrorCode.BreakGlassReasonRequired,
+      message: `X-Break-Glass needs a reason of ${BREAK_GLASS_MIN_LENGTH} to ${BREAK_GLASS_MAX_LENGTH} characters`,
     };
   }
   return undefined;

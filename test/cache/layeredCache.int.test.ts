@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCacheKey } from '../../src/cache/cacheKey.js';
 import type { GuardedStore } from '../../src/cache/guardedStore.js';
 import { createRequestContext, settleWrites } from '../../src/graphql/context.js';
+import { refreshAfterWrite } from '../../src/loaders/refreshAfterWrite.js';
 import { deriveEntryPolicies } from '../../src/cache/entryPolicies.js';
 import { createSchema } from '../../src/graphql/createSchema.js';
 import { createLogger } from '../../src/logger.js';
@@ -249,6 +250,23 @@ describe('the layered cache', () => {
       };
       expect(record.patient.records).toHaveLength(count + 1);
       expect(record.patient.records.map((r) => r.id)).toContain(record.id);
+    });
+
+    it("drops a written entity's own lists from the request's L1, as well as the lists holding it", async () => {
+      const patient = await seededPatient(server.database.db, 't1', 5);
+      const [row] = await server.database.db
+        .select()
+        .from(patients)
+        .where(eq(patients.id, patient.patientId));
+      if (row === undefined) throw new Error('seed');
+      const ctx = context();
+      const team = () => ctx.loaders.relations.patientCareTeam.load(patient.patientId);
+      await team();
+      await settleWrites(ctx);
+      expect((await measure(server, team)).reads).toBe(0);
+      refreshAfterWrite(ctx.loaders, 'Patient', row);
+      expect((await measure(server, team)).reads).toBe(1);
+      await settleWrites(ctx);
     });
 
     it('never caches a record or study whose generation was not read before Postgres', async () => {

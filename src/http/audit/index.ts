@@ -5,8 +5,7 @@ import { AuditUnavailableError, ErrorCode } from '../../errors.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { describeError, type Logger } from '../../logger.js';
 import type { Counter } from 'prom-client';
-
-const PHI_TYPES: ReadonlySet<string> = new Set(['Patient', 'MedicalRecord', 'Study']);
+import type { CachePolicyMap } from '../../policy/cachePolicy.js';
 
 /**
  * Audits every PHI access of a request, allowed or denied, whichever layer served it, and
@@ -16,7 +15,14 @@ const PHI_TYPES: ReadonlySet<string> = new Set(['Patient', 'MedicalRecord', 'Stu
 export function auditPlugin(deps: {
   logger: Logger;
   auditEvents: Counter;
+  policies: CachePolicyMap;
 }): ApolloServerPlugin<RequestContext> {
+  // The types whose entities are audited are the ones the schema marks @phi.
+  const phiTypes: ReadonlySet<string> = new Set(
+    [...deps.policies.values()]
+      .filter((t) => t.policy?.cacheClass === 'phi')
+      .map((t) => t.typeName),
+  );
   return {
     requestDidStart() {
       return Promise.resolve({
@@ -29,7 +35,7 @@ export function auditPlugin(deps: {
             willResolveField({ source, args, contextValue, info }) {
               return (error: Error | null, result: unknown) => {
                 const failure = error ?? (result instanceof Error ? result : undefined);
-                recordField(contextValue, info, source, args, failure);
+                recordField(contextValue, info, source, args, failure, phiTypes);
               };
             },
           });
@@ -61,12 +67,13 @@ function recordField(
   source: unknown,
   args: Record<string, unknown>,
   failure: Error | undefined,
+  phiTypes: ReadonlySet<string>,
 ): void {
   const denied =
     (failure as { extensions?: { code?: unknown } } | undefined)?.extensions?.code ===
     ErrorCode.Forbidden;
   const parent = info.parentType.name;
-  if (PHI_TYPES.has(parent) && typeof source === 'object' && source !== null) {
+  if (phiTypes.has(parent) && typeof source === 'object' && source !== null) {
     const row = source as { id: string; patientId?: string };
     const subject = {
       resourceType: parent,
