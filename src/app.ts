@@ -7,7 +7,9 @@ import type { DatabaseHandle } from './db/client.js';
 import { createSchema } from './graphql/createSchema.js';
 import { loadTypeDefs } from './graphql/loadTypeDefs.js';
 import type { Metrics } from './http/metrics.js';
-import { createServer } from './http/server.js';
+import { createServer, type ServerVariant } from './http/server.js';
+import type { Sealer } from './cache/sealer.js';
+import type { CacheStore } from './cache/store.js';
 import { loadTrustedDocuments } from './persisted/trustedDocuments.js';
 import type { Logger } from './logger.js';
 
@@ -16,6 +18,19 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly database: DatabaseHandle;
   readonly metrics: Metrics;
+}
+
+/**
+ * Departures from the production wiring, for the benchmark's baselines only; `main.ts` never
+ * passes one.
+ */
+export interface AppVariant extends ServerVariant {
+  /** SDL other than `schema/` (the peer's, with `@cacheControl` beside `@phi`). */
+  readonly typeDefs?: string;
+  /** An L2 store other than the configured one (one that keeps nothing, for L1 only). */
+  readonly store?: CacheStore;
+  /** Plaintext instead of AES-GCM: the sealing on/off pair. */
+  readonly sealer?: Sealer;
 }
 
 export interface App {
@@ -30,12 +45,19 @@ export interface App {
  *
  * @throws CachePolicyError when the schema's directives break a cache rule.
  */
-export async function createApp(deps: AppDeps): Promise<App> {
+export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promise<App> {
   const { config, logger, database, metrics } = deps;
-  const typeDefs = loadTypeDefs();
+  const typeDefs = variant.typeDefs ?? loadTypeDefs();
   const { schema, policies } = createSchema(typeDefs);
   const trusted = loadTrustedDocuments(config.persistedQueries.manifestPath, schema, policies);
-  const l2 = createL2({ config, typeDefs, registry: metrics.registry, logger });
+  const l2 = createL2({
+    config,
+    typeDefs,
+    registry: metrics.registry,
+    logger,
+    store: variant.store,
+    sealer: variant.sealer,
+  });
   const server = await createServer({
     schema,
     policies,
@@ -52,6 +74,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     trusted,
     persistedQueries: config.persistedQueries,
     limits: config.limits,
+    variant,
     checkReadiness: async () => {
       await database.ping();
       // Postgres is required; L2 is not: without it the service is degraded, still serving.

@@ -8,7 +8,8 @@ import { createGuardedStore } from './guardedStore.js';
 import { createL2Cache, type L2Cache } from './l2Cache.js';
 import { createMemoryStore } from './memoryStore.js';
 import { createRedisStore } from './redisStore.js';
-import { createSealer, deriveSearchKey } from './sealer.js';
+import { createSealer, deriveSearchKey, type Sealer } from './sealer.js';
+import type { CacheStore } from './store.js';
 
 /**
  * Builds L2 from the configuration: Redis when REDIS_URL is set, the bounded in-process store
@@ -19,6 +20,10 @@ export function createL2(deps: {
   readonly typeDefs: string;
   readonly registry: Registry;
   readonly logger: Logger;
+  /** A store other than the configured one: the benchmark's baselines, never production wiring. */
+  readonly store?: CacheStore;
+  /** A sealer other than AES-GCM under the configured keys: the benchmark's plaintext pair. */
+  readonly sealer?: Sealer;
 }): L2Cache {
   const { config, logger } = deps;
   const metrics = createCacheMetrics(deps.registry);
@@ -30,13 +35,14 @@ export function createL2(deps: {
     logger.warn({ err: describeError(error) }, 'L2 store error');
   };
   const store =
-    config.redisUrl === undefined
+    deps.store ??
+    (config.redisUrl === undefined
       ? createMemoryStore({ maxBytes: config.cache.memoryMaxBytes, onError })
       : createRedisStore({
           url: config.redisUrl,
           commandTimeoutMs: config.cache.commandTimeoutMs,
           onError,
-        });
+        }));
   const [firstKey] = config.cacheEncryptionKeys;
   if (firstKey === undefined) throw new Error('no cache encryption key');
   return createL2Cache({
@@ -48,7 +54,7 @@ export function createL2(deps: {
       },
       metrics,
     ),
-    sealer: createSealer(config.cacheEncryptionKeys),
+    sealer: deps.sealer ?? createSealer(config.cacheEncryptionKeys),
     space: {
       prefix: config.cache.keyPrefix,
       schemaVersion: schemaVersionOf(deps.typeDefs),

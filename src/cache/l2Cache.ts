@@ -68,7 +68,7 @@ export interface EntryWrite extends EntryRead {
 export interface RequestCache {
   readonly tenantId: string;
   /**
-   * One round trip. `alsoScopes` names scopes whose generations the caller will need to
+   * One round trip, shared by every read the request asks for in the same tick. `alsoScopes` names scopes whose generations the caller will need to
    * write entries of after going to Postgres (the doctors of a care-team list, say): a
    * generation must be read before the data it stamps.
    *
@@ -192,32 +192,77 @@ function createRequestCache(
     return plaintext;
   };
 
+  const readNow = async (
+    entries: ReadonlyArray<EntryRead>,
+    alsoScopes: ReadonlyArray<GenerationScope>,
+  ): Promise<unknown[]> => {
+    if (entries.length === 0 || !(await cache.ensureTrusted())) {
+      return entries.map(() => undefined);
+    }
+    const scopes = [...entries.map((e) => e.scope), ...alsoScopes];
+    const controlKeys = [
+      epochKey,
+      tenantKey,
+      ...scopes.map((scope) => generationKey(space, tenantId, scope)),
+    ];
+    const wantedControl = [...new Set(controlKeys)].filter((key) => !control.has(key));
+    const keys = [...wantedControl, ...entries.map((e) => e.key)];
+    const values = await store.getMany(keys);
+    if (values === undefined) return entries.map(() => undefined);
+    wantedControl.forEach((key, i) => control.set(key, open(key, values[i]) ?? null));
+    return entries.map((entry, i) => {
+      const plaintext = open(entry.key, values[wantedControl.length + i]);
+      if (plaintext === undefined) return undefined;
+      const { s: stamp, v: value } = JSON.parse(plaintext) as { s: string; v: unknown };
+      return stamp === stampOf(entry.scope) ? value : undefined;
+    });
+  };
+
+  // Reads asked for in the same tick (the batches of one loader wave, across every loader)
+  // share one round trip.
+  let queued: Array<{
+    readonly entries: ReadonlyArray<EntryRead>;
+    readonly alsoScopes: ReadonlyArray<GenerationScope>;
+    readonly settle: (values: unknown[] | Error) => void;
+  }> = [];
+  const readQueued = (): void => {
+    const reads = queued;
+    queued = [];
+    readNow(
+      reads.flatMap((r) => r.entries),
+      reads.flatMap((r) => r.alsoScopes),
+    ).then(
+      (values) => {
+        let offset = 0;
+        for (const r of reads) {
+          r.settle(values.slice(offset, offset + r.entries.length));
+          offset += r.entries.length;
+        }
+      },
+      (error: unknown) => {
+        for (const r of reads) r.settle(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  };
+
   return {
     tenantId,
     stampOf,
     forget: (scopes) => {
       for (const scope of scopes) control.delete(generationKey(space, tenantId, scope));
     },
-    read: async (entries, alsoScopes = []) => {
-      if (entries.length === 0 || !(await cache.ensureTrusted())) {
-        return entries.map(() => undefined);
-      }
-      const scopes = [...entries.map((e) => e.scope), ...alsoScopes];
-      const controlKeys = [
-        epochKey,
-        tenantKey,
-        ...scopes.map((scope) => generationKey(space, tenantId, scope)),
-      ];
-      const wantedControl = [...new Set(controlKeys)].filter((key) => !control.has(key));
-      const keys = [...wantedControl, ...entries.map((e) => e.key)];
-      const values = await store.getMany(keys);
-      if (values === undefined) return entries.map(() => undefined);
-      wantedControl.forEach((key, i) => control.set(key, open(key, values[i]) ?? null));
-      return entries.map((entry, i) => {
-        const plaintext = open(entry.key, values[wantedControl.length + i]);
-        if (plaintext === undefined) return undefined;
-        const { s: stamp, v: value } = JSON.parse(plaintext) as { s: string; v: unknown };
-        return stamp === stampOf(entry.scope) ? value : undefined;
+    read: (entries, alsoScopes = []) => {
+      if (entries.length === 0) return Promise.resolve([]);
+      return new Promise<unknown[]>((resolve, reject) => {
+        queued.push({
+          entries,
+          alsoScopes,
+          settle: (values) => {
+            if (values instanceof Error) reject(values);
+            else resolve(values);
+          },
+        });
+        if (queued.length === 1) queueMicrotask(readQueued);
       });
     },
     write: async (entries) => {

@@ -10,7 +10,7 @@ export interface CacheEntry {
  * meet, and one contract test suite checks for both. Each method is one round trip.
  */
 export interface CacheStore {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'none';
   /** Values in key order; undefined for a missing or expired key. */
   getMany(keys: ReadonlyArray<string>): Promise<Array<string | undefined>>;
   /** Writes every entry, overwriting what was there. */

@@ -7,7 +7,7 @@ import type { Database } from '../db/client.js';
 import type { EntityName, EntityRows } from '../db/entities.js';
 import type { SearchScope } from '../db/queries/searchPatients.js';
 import type { PatientRow } from '../db/tables/index.js';
-import { createLoaders, type Loaders } from '../loaders/createLoaders.js';
+import { createLoaders, type LoaderOptions, type Loaders } from '../loaders/createLoaders.js';
 import { cachedSearchPatients } from '../loaders/searchPatients.js';
 import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
 import { CacheInvalidationDelayedError } from '../errors.js';
@@ -51,6 +51,8 @@ export interface ContextDeps {
   readonly l2: L2Cache;
   readonly entryPolicies: EntryPolicies;
   readonly logger: Logger;
+  /** Batching and L1 on (the default) or off (the benchmark's N+1 baseline). */
+  readonly loaderOptions?: LoaderOptions;
 }
 
 export interface IncomingRequest {
@@ -96,7 +98,10 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
       );
     },
   };
-  const loaders = createLoaders(batchDeps);
+  const loaders = createLoaders(batchDeps, {
+    batching: deps.loaderOptions?.batching ?? true,
+    readAhead: principal.role === 'clinician' || principal.role === 'patient',
+  });
   const invalidate = async (scopes: ReadonlyArray<GenerationScope>) => {
     const delivered = await deps.l2.invalidate(tenantId, scopes);
     // The rest of this request reads those generations again, so it sees its own write.

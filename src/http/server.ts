@@ -1,4 +1,5 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
@@ -16,6 +17,7 @@ import { authenticate, type JwtSettings } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorCode, UnauthenticatedError, invariant } from '../errors.js';
 import { createRequestContext, type RequestContext } from '../graphql/context.js';
+import type { LoaderOptions } from '../loaders/createLoaders.js';
 import type { Logger } from '../logger.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache } from '../cache/l2Cache.js';
@@ -51,8 +53,26 @@ export interface ServerDeps {
   readonly trusted: ReadonlyMap<string, TrustedOperation>;
   readonly persistedQueries: Config['persistedQueries'];
   readonly limits: Config['limits'];
+  /** Departures from the production wiring, for the benchmark's baselines only. */
+  readonly variant?: ServerVariant;
   /** Resolves when every dependency answers; rejects otherwise. */
   readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
+}
+
+/**
+ * What the benchmark's baselines change. No configuration reaches these: production always runs
+ * with batching, its own Cache-Control and the audit trail.
+ */
+export interface ServerVariant {
+  /** Batching and L1 off: the N+1 baseline. */
+  readonly loaderOptions?: LoaderOptions;
+  /** False leaves PHI reads unaudited: the audit on/off pair. */
+  readonly audit?: boolean;
+  /**
+   * Apollo's whole-response cache, under Apollo's own cache control read from `@cacheControl`,
+   * in place of caregraph's Cache-Control: the "peer" a team would otherwise pick.
+   */
+  readonly responseCache?: ApolloServerPlugin<RequestContext>;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -77,6 +97,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  const responseCache = deps.variant?.responseCache;
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
     // Manifest operations are parsed and validated once, here, so persisted requests skip both.
@@ -100,15 +121,23 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // process before the database pool is closed.
     stopOnTerminationSignals: false,
     plugins: [
-      // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
-      ApolloServerPluginCacheControlDisabled(),
+      ...(responseCache === undefined
+        ? [
+            // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
+            ApolloServerPluginCacheControlDisabled(),
+            cacheControlPlugin(deps.policies, deps.trusted),
+          ]
+        : [ApolloServerPluginCacheControl(), responseCache]),
       limitsPlugin(deps.schema, deps.limits),
-      cacheControlPlugin(deps.policies, deps.trusted),
-      auditPlugin({
-        logger: deps.logger,
-        auditEvents: deps.metrics.auditEvents,
-        policies: deps.policies,
-      }),
+      ...(deps.variant?.audit === false
+        ? []
+        : [
+            auditPlugin({
+              logger: deps.logger,
+              auditEvents: deps.metrics.auditEvents,
+              policies: deps.policies,
+            }),
+          ]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -198,7 +227,13 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         invariant(principal !== undefined, 'the preHandler authenticates every GraphQL request');
         return Promise.resolve(
           createRequestContext(
-            { db: deps.db, l2: deps.l2, entryPolicies: deps.entryPolicies, logger: deps.logger },
+            {
+              db: deps.db,
+              l2: deps.l2,
+              entryPolicies: deps.entryPolicies,
+              logger: deps.logger,
+              loaderOptions: deps.variant?.loaderOptions,
+            },
             {
               requestId: request.id,
               principal,

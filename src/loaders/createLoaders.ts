@@ -3,8 +3,8 @@ import { ENTITY_NAMES, type EntityName, type EntityRows } from '../db/entities.j
 import { RELATIONS, type RelationName, type RelationSpec } from '../db/relations.js';
 import { normalizeId } from '../graphql/ids.js';
 import { batchLoadEntities, type BatchLoadDeps } from './batchLoadEntities.js';
-import { batchLoadRelation } from './batchLoadRelation.js';
-import { createBatchWindow, type BatchWindow } from './batchWindow.js';
+import { batchLoadRelation, peekRelationLists } from './batchLoadRelation.js';
+import { createBatchWindow } from './batchWindow.js';
 import { countingCacheMap } from './countingCacheMap.js';
 
 export type EntityLoader<E extends EntityName> = DataLoader<string, EntityRows[E] | null>;
@@ -20,12 +20,46 @@ export interface Loaders {
 
 const MAX_BATCH_SIZE = 1000;
 
+export interface LoaderOptions {
+  /**
+   * False turns batching and L1 off: every load is its own round trip, as with naive
+   * resolvers. Only the benchmark's N+1 baseline sets it.
+   */
+  readonly batching: boolean;
+  /**
+   * Reads a patient's cached lists (records, studies, care team) in the patient's own round
+   * trip. Worth it only for callers who may read those lists: clinicians and patients.
+   */
+  readonly readAhead?: boolean;
+}
+
+/** The lists a chart reads after its patient, read ahead with the patient when cached. */
+const PATIENT_LISTS: ReadonlyArray<RelationName> = [
+  'patientCareTeam',
+  'patientRecords',
+  'patientStudies',
+];
+// A search's page of patients is not a chart: read ahead only for a handful at a time.
+const READ_AHEAD_MAX_PATIENTS = 3;
+
 /**
  * Creates the loaders of one request. They are never shared across requests or users: the
  * tenant is fixed for their lifetime, and every L2 key and SQL statement they use carries it.
  */
-export function createLoaders(deps: Omit<BatchLoadDeps, 'consentOf'>): Loaders {
+export function createLoaders(
+  deps: Omit<BatchLoadDeps, 'consentOf'>,
+  options: LoaderOptions = { batching: true },
+): Loaders {
   const window = createBatchWindow();
+  const loaderOptions = <V>(type: string): DataLoader.Options<string, V> =>
+    options.batching
+      ? {
+          maxBatchSize: MAX_BATCH_SIZE,
+          cacheKeyFn: normalizeId,
+          batchScheduleFn: window.schedule,
+          cacheMap: countingCacheMap(metrics, type),
+        }
+      : { batch: false, cache: false };
   const metrics = deps.l2.metrics;
   // Consent is read from the patient's row through this request's own loader.
   const full: BatchLoadDeps = {
@@ -33,8 +67,33 @@ export function createLoaders(deps: Omit<BatchLoadDeps, 'consentOf'>): Loaders {
     consentOf: async (patientId) =>
       (await entities.Patient.load(patientId))?.consentGranted === true,
   };
+  // Lists found are primed into their loaders; whatever the request asks of them later is an
+  // L1 hit, and a list not found costs nothing more than before.
+  const readAhead = async (patientIds: ReadonlyArray<string>): Promise<void> => {
+    if (options.readAhead !== true || patientIds.length > READ_AHEAD_MAX_PATIENTS) return;
+    await Promise.all(
+      PATIENT_LISTS.map(async (name) => {
+        const lists = await peekRelationLists(full, name, RELATIONS[name], patientIds);
+        for (const [ownerId, ids] of lists) relations[name].prime(ownerId, ids);
+      }),
+    );
+  };
   const entities = Object.fromEntries(
-    ENTITY_NAMES.map((entity) => [entity, createEntityLoader(full, window, entity)]),
+    ENTITY_NAMES.map((entity) => [
+      entity,
+      new DataLoader(
+        (ids: ReadonlyArray<string>) =>
+          window.track(async (): Promise<Array<EntityRows[EntityName] | null>> => {
+            if (entity !== 'Patient') return batchLoadEntities(full, entity, ids);
+            const [rows] = await Promise.all([
+              batchLoadEntities(full, entity, ids),
+              readAhead(ids),
+            ]);
+            return rows;
+          }),
+        loaderOptions(entity),
+      ),
+    ]),
   ) as { [E in EntityName]: EntityLoader<E> };
 
   const relationLoader = (name: RelationName): RelationLoader => {
@@ -48,40 +107,17 @@ export function createLoaders(deps: Omit<BatchLoadDeps, 'consentOf'>): Loaders {
         for (const row of batch.rows) target.prime(row.id, row);
         return batch.ids;
       },
-      {
-        maxBatchSize: MAX_BATCH_SIZE,
-        cacheKeyFn: normalizeId,
-        batchScheduleFn: window.schedule,
-        cacheMap: countingCacheMap(metrics, `[${relation.target}]`),
-      },
+      loaderOptions(`[${relation.target}]`),
     );
   };
 
-  return {
-    entities,
-    relations: {
-      patientRecords: relationLoader('patientRecords'),
-      patientStudies: relationLoader('patientStudies'),
-      patientCareTeam: relationLoader('patientCareTeam'),
-      departmentDoctors: relationLoader('departmentDoctors'),
-    },
+  const relations = {
+    patientRecords: relationLoader('patientRecords'),
+    patientStudies: relationLoader('patientStudies'),
+    patientCareTeam: relationLoader('patientCareTeam'),
+    departmentDoctors: relationLoader('departmentDoctors'),
   };
-}
-
-function createEntityLoader<E extends EntityName>(
-  deps: BatchLoadDeps,
-  window: BatchWindow,
-  entity: E,
-): EntityLoader<E> {
-  return new DataLoader(
-    (ids: ReadonlyArray<string>) => window.track(() => batchLoadEntities(deps, entity, ids)),
-    {
-      maxBatchSize: MAX_BATCH_SIZE,
-      cacheKeyFn: normalizeId,
-      batchScheduleFn: window.schedule,
-      cacheMap: countingCacheMap(deps.l2.metrics, entity),
-    },
-  );
+  return { entities, relations };
 }
 
 /** Loads rows by id through a loader, dropping ids that name nothing. */
