@@ -1,9 +1,10 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The cache's Prometheus metrics. Names are a public contract (SPEC §1). */
 export interface CacheMetrics {
   readonly requests: Counter<'layer' | 'type' | 'result'>;
   readonly l2RoundTrips: Counter<'op'>;
+  readonly l2Duration: Histogram<'op'>;
   readonly redisErrors: Counter<'op'>;
   readonly breakerState: Gauge;
   readonly unsealFailures: Counter;
@@ -23,6 +24,14 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
       name: 'caregraph_l2_round_trips_total',
       help: 'Round trips to the L2 store, by operation',
       labelNames: ['op'],
+      registers,
+    }),
+    l2Duration: new Histogram({
+      name: 'caregraph_l2_duration_seconds',
+      help: 'Time of each L2 round trip that answered, by operation',
+      labelNames: ['op'],
+      // L2 answers in well under a millisecond when healthy; the timeout is tens of them.
+      buckets: [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
       registers,
     }),
     redisErrors: new Counter({

@@ -62,10 +62,13 @@ export function createGuardedStore(
     command: () => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false }> {
     try {
-      const value = (await breaker.fire(() => {
+      const value = (await breaker.fire(async () => {
         // Counted here, so that calls the open breaker refuses are not round trips.
         metrics.l2RoundTrips.inc({ op });
-        return command();
+        const endTimer = metrics.l2Duration.startTimer({ op });
+        const answer = await command();
+        endTimer();
+        return answer;
       })) as T;
       return { ok: true, value };
     } catch (error) {

@@ -24,6 +24,8 @@ export const DOCTORS_PER_TENANT = 60;
 export interface SeedOptions {
   /** Patients in all, split evenly between the tenants. */
   readonly patients: number;
+  /** Doctors per tenant (60 unless given); the benchmark seeds more, to have more clinicians. */
+  readonly doctorsPerTenant?: number;
   /** The faker seed; the same seed always yields the same rows. */
   readonly seed?: number;
   /** Called after each batch with the number of patients written so far. */
@@ -81,7 +83,7 @@ const DIAGNOSES: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * Writes deterministic synthetic data for tenants t1 and t2: 10 departments and 60 doctors
- * each, then patients with 10–30 records (20 on average), 1–5 studies and a care team of 2–4
+ * (or `doctorsPerTenant`) each, then patients with 10–30 records (20 on average), 1–5 studies and a care team of 2–4
  * doctors. Rows go in with multi-row INSERTs, one batch of patients at a time. Ids are drawn from
  * the seed, so running it again over the same data inserts nothing new.
  *
@@ -93,6 +95,7 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   faker.setDefaultRefDate(REFERENCE_DATE);
 
   const counts = { records: 0, studies: 0 };
+  const doctorsPerTenant = options.doctorsPerTenant ?? DOCTORS_PER_TENANT;
   await db
     .insert(tenants)
     .values(SEED_TENANTS.map((id) => ({ id, name: `Tenant ${id.toUpperCase()}` })))
@@ -108,7 +111,7 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
         location: `Building ${faker.string.alpha({ length: 1, casing: 'upper' })}, floor ${faker.number.int({ min: 1, max: 9 })}`,
       }),
     );
-    const docs: DoctorRow[] = Array.from({ length: DOCTORS_PER_TENANT }, () => ({
+    const docs: DoctorRow[] = Array.from({ length: doctorsPerTenant }, () => ({
       tenantId,
       id: faker.string.uuid(),
       name: `Dr. ${faker.person.firstName()} ${faker.person.lastName()}`,
@@ -144,7 +147,7 @@ export async function seedDatabase(db: Database, options: SeedOptions): Promise<
   return {
     tenants: SEED_TENANTS.length,
     departments: SEED_TENANTS.length * DEPARTMENTS_PER_TENANT,
-    doctors: SEED_TENANTS.length * DOCTORS_PER_TENANT,
+    doctors: SEED_TENANTS.length * doctorsPerTenant,
     patients: written,
     ...counts,
   };

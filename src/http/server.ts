@@ -72,7 +72,7 @@ export interface ServerVariant {
    * Apollo's whole-response cache, under Apollo's own cache control read from `@cacheControl`,
    * in place of caregraph's Cache-Control: the "peer" a team would otherwise pick.
    */
-  readonly responseCache?: ApolloServerPlugin<RequestContext>;
+  readonly responseCache?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
 }
 
 const GRAPHQL_PATH = '/graphql';
@@ -127,7 +127,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
             ApolloServerPluginCacheControlDisabled(),
             cacheControlPlugin(deps.policies, deps.trusted),
           ]
-        : [ApolloServerPluginCacheControl(), responseCache]),
+        : [ApolloServerPluginCacheControl(), ...responseCache]),
       limitsPlugin(deps.schema, deps.limits),
       ...(deps.variant?.audit === false
         ? []

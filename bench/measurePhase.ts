@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { residentBytes, type RedisProbe } from './environment.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import { histogramQuantile, scrape, type Scrape } from './prometheus.js';
+import type { BenchServer } from './servers/spawnBenchServer.js';
+
+export interface PhaseResult {
+  readonly id: string;
+  readonly mode: string;
+  readonly segment: string;
+  readonly load: LoadResult;
+  readonly sqlPerRequest: number;
+  /** L2 round trips the server counted (caregraph's own store only). */
+  readonly l2RoundTripsPerRequest: number;
+  /** Commands Redis itself served, whoever sent them. */
+  readonly redisCommandsPerRequest: number;
+  readonly hitRate: { l1?: number; l2?: number; responseCache?: number };
+  readonly l2GetP95Ms: number | undefined;
+  readonly auditEventsPerRequest: number;
+  readonly rssBytes: number | undefined;
+}
+
+const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
+
+/** Runs the load generator in its own process. */
+export async function runLoad(spec: LoadSpec, specPath: string): Promise<LoadResult> {
+  writeFileSync(specPath, JSON.stringify(spec));
+  const child = spawn(process.execPath, ['--import', 'tsx', LOAD, specPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0)
+    throw new Error(`the load generator failed (${String(code)}): ${err.slice(-2000)}`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult;
+}
+
+/** Plays one phase against a server and reads what it cost, from the server and from Redis. */
+export async function measurePhase(
+  server: BenchServer,
+  redis: RedisProbe,
+  id: string,
+  segment: string,
+  spec: LoadSpec,
+  specPath: string,
+): Promise<PhaseResult> {
+  const before = await scrape(server.origin);
+  const commandsBefore = await redis.commandsProcessed();
+  const load = await runLoad(spec, specPath);
+  const after = await scrape(server.origin);
+  const commands = (await redis.commandsProcessed()) - commandsBefore;
+  const delta = (name: string, labels?: Record<string, string>) =>
+    after.sum(name, labels) - before.sum(name, labels);
+  const perRequest = (n: number) => n / Math.max(1, load.requests);
+  const rate = (hits: number, misses: number) =>
+    hits + misses === 0 ? undefined : hits / (hits + misses);
+  const cache = (layer: string, result: string) =>
+    delta('caregraph_cache_requests_total', { layer, result });
+  const responses = (result: string) => delta('caregraph_bench_response_cache_total', { result });
+  return {
+    id,
+    mode: server.mode,
+    segment,
+    load,
+    sqlPerRequest: perRequest(delta('caregraph_db_queries_total')),
+    l2RoundTripsPerRequest: perRequest(delta('caregraph_l2_round_trips_total')),
+    redisCommandsPerRequest: perRequest(commands),
+    hitRate: {
+      l1: rate(cache('l1', 'hit'), cache('l1', 'miss')),
+      l2: rate(cache('l2', 'hit'), cache('l2', 'miss')),
+      responseCache: rate(responses('hit'), responses('miss')),
+    },
+    l2GetP95Ms: quantileMs(before, after, 0.95),
+    auditEventsPerRequest: perRequest(delta('caregraph_audit_events_total')),
+    rssBytes: residentBytes(server.pid),
+  };
+}
+
+function quantileMs(before: Scrape, after: Scrape, q: number): number | undefined {
+  const seconds = histogramQuantile(
+    before,
+    after,
+    'caregraph_l2_duration_seconds',
+    { op: 'get' },
+    q,
+  );
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** SQL statements and L2 round trips of one request, sent alone. */
+export async function probeRequest(
+  server: BenchServer,
+  send: () => Promise<void>,
+): Promise<{ sql: number; l2RoundTrips: number }> {
+  const before = await scrape(server.origin);
+  await send();
+  const after = await scrape(server.origin);
+  const delta = (name: string) => after.sum(name) - before.sum(name);
+  return {
+    sql: delta('caregraph_db_queries_total'),
+    l2RoundTrips: delta('caregraph_l2_round_trips_total'),
+  };
+}

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ServerMode } from './serve.js';
+
+export interface BenchServer {
+  readonly mode: ServerMode;
+  readonly origin: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+const START_TIMEOUT_MS = 120_000;
+
+/** Starts one server under test in its own process and resolves once it listens. */
+export function spawnBenchServer(
+  mode: ServerMode,
+  env: Record<string, string>,
+): Promise<BenchServer> {
+  // BENCH_CPU_PROFILE_DIR=<dir> writes a V8 CPU profile of every server, for `--cpu-prof` analysis.
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVE, mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${mode} did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const origin = /bench server listening at (http:\/\/\S+)/.exec(out)?.[1];
+      if (origin === undefined || child.pid === undefined) return;
+      clearTimeout(timer);
+      resolve({
+        mode,
+        origin,
+        pid: child.pid,
+        stop: async () => {
+          if (child.exitCode !== null) return;
+          const exited = new Promise((done) => child.once('exit', done));
+          child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${mode} exited with ${String(code)} before listening:\n${stderr}`));
+    });
+  });
+}
