@@ -10,7 +10,6 @@ import {
   PORTAL_OPERATIONS,
   isMobileOperation,
   loadManifestOperations,
-  type OperationName,
 } from './operations.js';
 import type { Workload, WorkloadRequest } from './workload.js';
 
@@ -67,10 +66,7 @@ export function toHttpRequest(
     headers,
     body: JSON.stringify({
       operationName: request.operation,
-      query:
-        PORTAL_OPERATIONS[
-          request.operation as Exclude<OperationName, 'MobileChart' | 'MobileDoctors'>
-        ],
+      query: PORTAL_OPERATIONS[request.operation],
       variables: request.variables,
     }),
   };

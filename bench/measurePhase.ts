@@ -11,9 +11,12 @@ export interface PhaseResult {
   readonly mode: string;
   readonly segment: string;
   readonly load: LoadResult;
+  /** SQL statements that read or write data; the audit trail's INSERTs are counted apart. */
   readonly sqlPerRequest: number;
-  /** L2 round trips the server counted (caregraph's own store only). */
-  readonly l2RoundTripsPerRequest: number;
+  /** Audit INSERTs: one per request at most, fewer when concurrent requests share one. */
+  readonly auditStatementsPerRequest: number;
+  /** L2 round trips the server counted; undefined for modes whose L2 keeps nothing. */
+  readonly l2RoundTripsPerRequest: number | undefined;
   /** Commands Redis itself served, whoever sent them. */
   readonly redisCommandsPerRequest: number;
   readonly hitRate: { l1?: number; l2?: number; responseCache?: number };
@@ -22,6 +25,7 @@ export interface PhaseResult {
   readonly rssBytes: number | undefined;
 }
 
+const AUDIT_TABLE = 'audit_events';
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
 
 /** Runs the load generator in its own process. */
@@ -62,13 +66,17 @@ export async function measurePhase(
   const cache = (layer: string, result: string) =>
     delta('caregraph_cache_requests_total', { layer, result });
   const responses = (result: string) => delta('caregraph_bench_response_cache_total', { result });
+  const auditStatements = delta('caregraph_db_queries_total', { table: AUDIT_TABLE });
   return {
     id,
     mode: server.mode,
     segment,
     load,
-    sqlPerRequest: perRequest(delta('caregraph_db_queries_total')),
-    l2RoundTripsPerRequest: perRequest(delta('caregraph_l2_round_trips_total')),
+    sqlPerRequest: perRequest(delta('caregraph_db_queries_total') - auditStatements),
+    auditStatementsPerRequest: perRequest(auditStatements),
+    l2RoundTripsPerRequest: server.mode.startsWith('caregraph')
+      ? perRequest(delta('caregraph_l2_round_trips_total'))
+      : undefined,
     redisCommandsPerRequest: perRequest(commands),
     hitRate: {
       l1: rate(cache('l1', 'hit'), cache('l1', 'miss')),
@@ -92,17 +100,20 @@ function quantileMs(before: Scrape, after: Scrape, q: number): number | undefine
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
-/** SQL statements and L2 round trips of one request, sent alone. */
+/** SQL statements (audit apart) and L2 round trips of one request, sent alone. */
 export async function probeRequest(
   server: BenchServer,
   send: () => Promise<void>,
-): Promise<{ sql: number; l2RoundTrips: number }> {
+): Promise<{ sql: number; auditStatements: number; l2RoundTrips: number }> {
   const before = await scrape(server.origin);
   await send();
   const after = await scrape(server.origin);
-  const delta = (name: string) => after.sum(name) - before.sum(name);
+  const delta = (name: string, labels?: Record<string, string>) =>
+    after.sum(name, labels) - before.sum(name, labels);
+  const audit = delta('caregraph_db_queries_total', { table: AUDIT_TABLE });
   return {
-    sql: delta('caregraph_db_queries_total'),
+    sql: delta('caregraph_db_queries_total') - audit,
+    auditStatements: audit,
     l2RoundTrips: delta('caregraph_l2_round_trips_total'),
   };
 }

@@ -177,6 +177,7 @@ async function main(): Promise<void> {
         loaderChartSql: probes.loaderChartSql ?? NaN,
         warmChartSql: probes.warmChartSql ?? NaN,
         warmChartRoundTrips: probes.warmChartRoundTrips ?? NaN,
+        warmChartAuditStatements: probes.warmChartAuditStatements ?? NaN,
       },
       redisBytesPer1000Patients: memory,
       durationSeconds: (Date.now() - startedAt) / 1000,
@@ -242,7 +243,9 @@ async function probeMode(
 ): Promise<void> {
   const ids = manifestIdsByName();
   const once = () =>
-    probeRequest(server, async () => void (await send(server, workload, chart, ids)));
+    probeRequest(server, async () => {
+      await send(server, workload, chart, ids);
+    });
   switch (plan.mode) {
     case 'n1':
       probes.n1ChartSql = (await once()).sql;
@@ -255,9 +258,13 @@ async function probeMode(
       const warm = await once();
       probes.warmChartSql = warm.sql;
       probes.warmChartRoundTrips = warm.l2RoundTrips;
+      probes.warmChartAuditStatements = warm.auditStatements;
       break;
     }
-    default:
+    case 'caregraph-plaintext':
+    case 'caregraph-no-audit':
+    case 'peer':
+    case 'ceiling':
       break;
   }
 }

@@ -8,6 +8,7 @@ import KeyvRedis from '@keyv/redis';
 import responseCachePlugin from '@apollo/server-plugin-response-cache';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
+import { OperationTypeNode } from 'graphql';
 import Keyv from 'keyv';
 import { Counter } from 'prom-client';
 import { createApp, type AppVariant } from '../../src/app.js';
@@ -98,7 +99,7 @@ function peerVariant(metrics: Metrics): AppVariant {
     requestDidStart: () =>
       Promise.resolve({
         willSendResponse: ({ metrics: requestMetrics, operation }) => {
-          if (operation?.operation !== 'query') return Promise.resolve();
+          if (operation?.operation !== OperationTypeNode.QUERY) return Promise.resolve();
           responses.inc({ result: requestMetrics.responseCacheHit === true ? 'hit' : 'miss' });
           return Promise.resolve();
         },

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
-import type { Database } from '../db/client.js';
-import { auditEvents, type NewAuditEvent } from '../db/tables/index.js';
+import type { NewAuditEvent } from '../db/tables/index.js';
+import type { AuditLog } from './auditLog.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
 
 /** The layer that served an entity to the request: its loaders, L2, or Postgres. */
@@ -20,7 +20,7 @@ export interface AuditSubject {
 
 /**
  * One request's audit trail. Reads, denials, break-glass and purges are buffered and committed
- * in one multi-row INSERT before the response is sent; writes are inserted by the mutation
+ * (with those of concurrent requests) in one INSERT before the response is sent; writes are inserted by the mutation
  * itself, inside its transaction, so a committed write is never unaudited.
  */
 export interface AuditTrail {
@@ -53,7 +53,7 @@ export interface AuditRequest {
   readonly breakGlassReason: string | undefined;
 }
 
-export function createAuditTrail(db: Database, request: AuditRequest): AuditTrail {
+export function createAuditTrail(log: AuditLog, request: AuditRequest): AuditTrail {
   const buffered: NewAuditEvent[] = [];
   const seen = new Set<string>();
   const emergencyPatients = new Set<string>();
@@ -120,7 +120,7 @@ export function createAuditTrail(db: Database, request: AuditRequest): AuditTrai
     },
     flush: async () => {
       const events = buffered.splice(0).map((event) => ({ ...event, operationName }));
-      if (events.length > 0) await db.insert(auditEvents).values(events);
+      await log.append(events);
       return events.length;
     },
   };

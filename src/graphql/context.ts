@@ -14,6 +14,7 @@ import { CacheInvalidationDelayedError } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { GraphQLError } from 'graphql';
 import { createAuditTrail, type AuditTrail, type CacheSource } from '../audit/auditTrail.js';
+import type { AuditLog } from '../audit/auditLog.js';
 
 /** Everything a resolver or permission rule may use. Built fresh for every request. */
 export interface RequestContext {
@@ -26,6 +27,11 @@ export interface RequestContext {
   /** The reason a clinician gave for break-glass access, when they invoked it. */
   readonly breakGlassReason: string | undefined;
   readonly audit: AuditTrail;
+  /**
+   * Permission decisions this request has made, by subject: every field of a chart asks the
+   * same question. Emptied by every write of the request, so none outlives what it read.
+   */
+  readonly decisions: Map<string, Promise<unknown>>;
   /** The layer that first served an entity to this request. */
   sourceOf(type: string, id: string): CacheSource;
   /** `patients(search)`, through L2. */
@@ -51,6 +57,8 @@ export interface ContextDeps {
   readonly l2: L2Cache;
   readonly entryPolicies: EntryPolicies;
   readonly logger: Logger;
+  /** Where every request's audit events are committed, shared by the process. */
+  readonly auditLog: AuditLog;
   /** Batching and L1 on (the default) or off (the benchmark's N+1 baseline). */
   readonly loaderOptions?: LoaderOptions;
 }
@@ -71,13 +79,14 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
   const cache = deps.l2.forRequest(tenantId);
   const pendingWrites: Array<Promise<void>> = [];
   const sources = new Map<string, CacheSource>();
-  const audit = createAuditTrail(deps.db, {
+  const audit = createAuditTrail(deps.auditLog, {
     principal,
     requestId: request.requestId,
     clientAddress: request.clientAddress,
     breakGlassReason: request.breakGlassReason,
   });
   const warnings: GraphQLError[] = [];
+  const decisions = new Map<string, Promise<unknown>>();
   const batchDeps = {
     db: deps.db,
     tenantId,
@@ -117,17 +126,20 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     clientAddress: request.clientAddress,
     breakGlassReason: request.breakGlassReason,
     audit,
+    decisions,
     sourceOf: (type, id) => sources.get(`${type}:${id}`) ?? 'l1',
     pendingWrites,
     warnings,
     searchPatients: (term, first, scope) =>
       cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
     purge: async (scopes) => {
+      decisions.clear();
       for (const loader of Object.values(loaders.entities)) loader.clearAll();
       for (const loader of Object.values(loaders.relations)) loader.clearAll();
       await invalidate(scopes);
     },
     afterWrite: async (entity, row) => {
+      decisions.clear();
       refreshAfterWrite(loaders, entity, row);
       // What a mutation returns comes from its own statement, whatever was loaded before.
       sources.set(`${entity}:${row.id}`, 'db');

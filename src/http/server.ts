@@ -29,6 +29,7 @@ import type { Config } from '../config.js';
 import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
+import { createAuditLog } from '../audit/auditLog.js';
 import { limitsPlugin } from './limits.js';
 import { gateGraphqlRequest, type GateRefusal } from './persistedQueries.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
@@ -98,6 +99,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const responseCache = deps.variant?.responseCache;
+  const auditLog = createAuditLog(deps.db);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
     // Manifest operations are parsed and validated once, here, so persisted requests skip both.
@@ -232,6 +234,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
               l2: deps.l2,
               entryPolicies: deps.entryPolicies,
               logger: deps.logger,
+              auditLog,
               loaderOptions: deps.variant?.loaderOptions,
             },
             {

@@ -7,9 +7,11 @@ import type { CacheMetrics } from '../cache/cacheMetrics.js';
 export function countingCacheMap<V>(metrics: CacheMetrics, type: string): Map<string, Promise<V>> {
   const map = new Map<string, Promise<V>>();
   const get = map.get.bind(map);
+  const tally = metrics.l1Tally(type);
   map.get = (key: string) => {
     const value = get(key);
-    metrics.requests.inc({ layer: 'l1', type, result: value === undefined ? 'miss' : 'hit' });
+    if (value === undefined) tally.misses++;
+    else tally.hits++;
     return value;
   };
   return map;

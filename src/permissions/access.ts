@@ -36,10 +36,17 @@ async function hasConsent(ctx: RequestContext, patientId: string): Promise<boole
  * - nobody else reads anything.
  * Decided afresh on every field of every request, whatever layer served the data.
  */
-export async function patientAccess(
-  ctx: RequestContext,
-  patientId: string,
-): Promise<PatientAccess> {
+export function patientAccess(ctx: RequestContext, patientId: string): Promise<PatientAccess> {
+  // Every field of a chart asks again; the answer holds for the request until it writes.
+  const key = `access:${normalizeId(patientId)}`;
+  const known = ctx.decisions.get(key) as Promise<PatientAccess> | undefined;
+  if (known !== undefined) return known;
+  const decision = decidePatientAccess(ctx, patientId);
+  ctx.decisions.set(key, decision);
+  return decision;
+}
+
+async function decidePatientAccess(ctx: RequestContext, patientId: string): Promise<PatientAccess> {
   if (isSelf(ctx, patientId)) return 'chart';
   switch (ctx.principal.role) {
     case 'clinician': {
