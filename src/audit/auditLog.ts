@@ -5,7 +5,8 @@ import type { NewAuditEvent } from '../db/tables/index.js';
 /**
  * The process-wide writer of buffered audit events. Requests that flush in the same turn of the
  * event loop share one INSERT (a group commit): each still waits for the commit that holds its
- * events before its response leaves, and each hears if that commit failed.
+ * events before its response leaves. When that INSERT fails, each request's events are tried
+ * on their own, so only a request whose own events cannot be written is refused.
  */
 export interface AuditLog {
   /** Resolves once the rows are committed; rejects with the database's error otherwise. */
@@ -32,7 +33,13 @@ export function createAuditLog(db: Database): AuditLog {
         for (const p of batch) p.resolve();
       },
       (error: unknown) => {
-        for (const p of batch) p.reject(error);
+        if (batch.length === 1) {
+          batch[0]?.reject(error);
+          return;
+        }
+        // One request's bad row (a tenant that no longer exists, say) must not withhold every
+        // other response: each request's events are tried again on their own.
+        for (const p of batch) insertEvents(db, p.rows).then(p.resolve, p.reject);
       },
     );
   };

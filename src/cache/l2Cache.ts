@@ -213,8 +213,14 @@ function createRequestCache(
     return entries.map((entry, i) => {
       const plaintext = open(entry.key, values[wantedControl.length + i]);
       if (plaintext === undefined) return undefined;
-      const { s: stamp, v: value } = JSON.parse(plaintext) as { s: string; v: unknown };
-      return stamp === stampOf(entry.scope) ? value : undefined;
+      try {
+        const { s: stamp, v: value } = JSON.parse(plaintext) as { s: string; v: unknown };
+        return stamp === stampOf(entry.scope) ? value : undefined;
+      } catch {
+        // One malformed entry is a miss; it never fails the reads sharing its round trip.
+        metrics.unsealFailures.inc();
+        return undefined;
+      }
     });
   };
 

@@ -134,6 +134,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
       cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
     purge: async (scopes) => {
       decisions.clear();
+      loaders.invalidated();
       for (const loader of Object.values(loaders.entities)) loader.clearAll();
       for (const loader of Object.values(loaders.relations)) loader.clearAll();
       await invalidate(scopes);

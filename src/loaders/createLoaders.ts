@@ -16,6 +16,11 @@ export type RelationLoader = DataLoader<string, string[]>;
 export interface Loaders {
   readonly entities: { readonly [E in EntityName]: EntityLoader<E> };
   readonly relations: { readonly [R in RelationName]: RelationLoader };
+  /**
+   * Call after clearing any loader: a read-ahead still in flight then primes nothing, since
+   * what it read may predate the write that cleared it.
+   */
+  invalidated(): void;
 }
 
 const MAX_BATCH_SIZE = 1000;
@@ -69,14 +74,19 @@ export function createLoaders(
   };
   // Lists found are primed into their loaders; whatever the request asks of them later is an
   // L1 hit, and a list not found costs nothing more than before.
+  let invalidations = 0;
   const readAhead = async (patientIds: ReadonlyArray<string>): Promise<void> => {
     if (options.readAhead !== true || patientIds.length > READ_AHEAD_MAX_PATIENTS) return;
+    const before = invalidations;
     await Promise.all(
       PATIENT_LISTS.map(async (name) => {
         const lists = await peekRelationLists(full, name, RELATIONS[name], patientIds);
+        if (invalidations !== before) return;
         for (const [ownerId, ids] of lists) relations[name].prime(ownerId, ids);
       }),
-    );
+    ).catch(() => {
+      // Only an optimisation: a failed read-ahead leaves the lists to their own loads.
+    });
   };
   const entities = Object.fromEntries(
     ENTITY_NAMES.map((entity) => [
@@ -117,7 +127,13 @@ export function createLoaders(
     patientCareTeam: relationLoader('patientCareTeam'),
     departmentDoctors: relationLoader('departmentDoctors'),
   };
-  return { entities, relations };
+  return {
+    entities,
+    relations,
+    invalidated: () => {
+      invalidations++;
+    },
+  };
 }
 
 /** Loads rows by id through a loader, dropping ids that name nothing. */

@@ -13,6 +13,7 @@ export function refreshAfterWrite<E extends EntityName>(
   entity: E,
   row: EntityRows[E],
 ): void {
+  loaders.invalidated();
   const loader = loaders.entities[entity] as unknown as DataLoader<string, EntityRows[E] | null>;
   loader.clear(row.id).prime(row.id, row);
   for (const name of Object.keys(RELATIONS) as RelationName[]) {

@@ -43,6 +43,8 @@ export function patientAccess(ctx: RequestContext, patientId: string): Promise<P
   if (known !== undefined) return known;
   const decision = decidePatientAccess(ctx, patientId);
   ctx.decisions.set(key, decision);
+  // A failed decision (a database error, say) is asked afresh by the next field.
+  decision.catch(() => ctx.decisions.delete(key));
   return decision;
 }
 
