@@ -48,7 +48,12 @@ async function main(mode: ServerMode): Promise<void> {
   const server =
     mode === 'ceiling'
       ? await createCeilingServer(database.db)
-      : (await createApp({ config, logger, database, metrics }, variantOf(mode, metrics))).server;
+      : (
+          await createApp(
+            { config, logger, database, metrics },
+            variantOf(mode, metrics, config.redisUrl),
+          )
+        ).server;
   const origin = await server.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`bench server listening at ${origin}\n`);
   process.once('SIGTERM', () => {
@@ -59,7 +64,11 @@ async function main(mode: ServerMode): Promise<void> {
   });
 }
 
-function variantOf(mode: Exclude<ServerMode, 'ceiling'>, metrics: Metrics): AppVariant {
+function variantOf(
+  mode: Exclude<ServerMode, 'ceiling'>,
+  metrics: Metrics,
+  redisUrl: string | undefined,
+): AppVariant {
   switch (mode) {
     case 'n1':
       return { store: createNullStore(), loaderOptions: { batching: false } };
@@ -72,7 +81,7 @@ function variantOf(mode: Exclude<ServerMode, 'ceiling'>, metrics: Metrics): AppV
     case 'caregraph-no-audit':
       return { audit: false };
     case 'peer':
-      return peerVariant(metrics);
+      return peerVariant(metrics, redisUrl);
   }
 }
 
@@ -80,8 +89,7 @@ function variantOf(mode: Exclude<ServerMode, 'ceiling'>, metrics: Metrics): AppV
  * What a team would build with Apollo's own parts: caregraph's loaders without L2, and Apollo's
  * whole-response cache in Redis (Keyv through Apollo's adapter), PRIVATE per user.
  */
-function peerVariant(metrics: Metrics): AppVariant {
-  const redisUrl = process.env.REDIS_URL;
+function peerVariant(metrics: Metrics, redisUrl: string | undefined): AppVariant {
   if (redisUrl === undefined) throw new Error('the peer needs REDIS_URL');
   const typeDefs = loadTypeDefs();
   const keyv = new Keyv<string>({ store: new KeyvRedis(redisUrl), namespace: 'peer' });
