@@ -12,6 +12,7 @@ export const CONFIG_ENV_VARS = [
   'PORT',
   'LOG_LEVEL',
   'DATABASE_URL',
+  'DATABASE_APP_PASSWORD',
   'DB_POOL_MAX',
   'REDIS_URL',
   'REDIS_COMMAND_TIMEOUT_MS',
@@ -45,6 +46,11 @@ export interface Config {
   readonly logLevel: string;
   /** Unset means the embedded PGlite database, migrated and seeded at start. */
   readonly databaseUrl: string | undefined;
+  /**
+   * Read by `npm run db:migrate` only: when set, the `caregraph_app` role may log in with it.
+   * Unset leaves the role NOLOGIN when migrate creates it, and an existing role as it is.
+   */
+  readonly databaseAppPassword: string | undefined;
   readonly dbPoolMax: number;
   /** Unset means the bounded in-process L2 store. */
   readonly redisUrl: string | undefined;
@@ -109,6 +115,14 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  // Operators put it into the API's DATABASE_URL unescaped, so only URL-safe characters.
+  DATABASE_APP_PASSWORD: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9._~-]{16,256}$/,
+      'must be 16-256 of A-Z, a-z, 0-9, ".", "_", "~" and "-" (it goes into a URL unescaped)',
+    )
     .optional(),
   DB_POOL_MAX: intInRange(1, 200, 10),
   REDIS_URL: z
@@ -201,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databaseAppPassword: e.DATABASE_APP_PASSWORD,
     dbPoolMax: e.DB_POOL_MAX,
     redisUrl: e.REDIS_URL,
     jwt: Object.freeze({

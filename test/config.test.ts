@@ -71,4 +71,27 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
   });
+
+  it('reads an app-role password that can go into a URL unescaped, and refuses any other', () => {
+    const password = 'Ab3-._~'.repeat(4);
+    expect(loadConfig({ DATABASE_APP_PASSWORD: password }).databaseAppPassword).toBe(password);
+    expect(loadConfig({ DATABASE_APP_PASSWORD: '' }).databaseAppPassword).toBeUndefined();
+    const refused = [
+      'short-pass',
+      'x'.repeat(257),
+      `${'a'.repeat(16)}@host`,
+      `${'a'.repeat(16)}/path`,
+      `${'a'.repeat(16)}'; drop role x; --`,
+      `${'a'.repeat(16)}\u0000`,
+      `${'a'.repeat(16)}\n`,
+      `${'a'.repeat(16)} `,
+      `${'a'.repeat(16)}é`,
+      `${'a'.repeat(15)}\u0430`,
+    ];
+    for (const value of refused) {
+      expect(() => loadConfig({ DATABASE_APP_PASSWORD: value }), JSON.stringify(value)).toThrow(
+        /DATABASE_APP_PASSWORD: must be 16-256 of/,
+      );
+    }
+  });
 });

@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { ensureAppRole } from './appRole.js';
 import * as tables from './tables/index.js';
 import { tableOfStatement } from './tableOfStatement.js';
 
@@ -16,11 +17,19 @@ export type Tables = typeof tables;
 /** Drizzle over either driver. Code above this module never knows which one it has. */
 export type Database = PgDatabase<PgQueryResultHKT, Tables>;
 
+export interface MigrateOptions {
+  /** Lets the `caregraph_app` role log in with this password (Postgres only). */
+  readonly appRolePassword?: string | undefined;
+}
+
 export interface DatabaseHandle {
   readonly db: Database;
   readonly kind: 'postgres' | 'pglite';
-  /** Applies the committed drizzle-kit migrations in `drizzle/`. */
-  migrate(): Promise<void>;
+  /**
+   * Applies the committed drizzle-kit migrations in `drizzle/`, then, on Postgres, creates the
+   * API's role if absent and grants it its privileges again (see appRole.ts). Run as the owner.
+   */
+  migrate(options?: MigrateOptions): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -58,6 +67,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     return {
       db,
       kind: 'pglite',
+      // PGlite has one user and no network: no other role could ever connect, so none is made.
       migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
       ping: async () => {
         await db.execute(sql`select 1`);
@@ -77,7 +87,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return {
     db,
     kind: 'postgres',
-    migrate: () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrate: async (migrateOptions = {}) => {
+      await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      await ensureAppRole(client, { password: migrateOptions.appRolePassword });
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },

@@ -50,6 +50,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** Opens the server's database; a fresh clone of the seeded template when absent. */
+  readonly database?: (onStatement: (table: string) => void) => Promise<DatabaseHandle>;
+}
+
 /**
  * Starts the service exactly as `main.ts` wires it, on its own fresh database and a random
  * loopback port.
@@ -57,11 +62,12 @@ export interface TestServer {
 export async function startTestServer(
   env: Record<string, string> = {},
   configure?: (app: FastifyInstance) => void,
+  options: TestServerOptions = {},
 ): Promise<TestServer> {
   let statements = 0;
   let auditInserts = 0;
   const metrics = createMetrics();
-  const database = await createTestDatabase((table) => {
+  const database = await (options.database ?? createTestDatabase)((table) => {
     if (table === 'audit_events') auditInserts++;
     else statements++;
     metrics.dbQueries.inc({ table });
