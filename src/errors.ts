@@ -24,6 +24,14 @@ export enum ErrorCode {
   QueryTooCostly = 'QUERY_TOO_COSTLY',
   TooManyAliases = 'TOO_MANY_ALIASES',
   BatchTooLarge = 'BATCH_TOO_LARGE',
+  /** Postgres cannot be reached; sent with HTTP 503. Retry later. */
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  /** The server is shutting down; sent with HTTP 503. Retry on another instance. */
+  ShuttingDown = 'SHUTTING_DOWN',
+  /** The request's headers are too large (HTTP 431). */
+  HeadersTooLarge = 'HEADERS_TOO_LARGE',
+  /** The client took too long to send its request (HTTP 408). */
+  RequestTimeout = 'REQUEST_TIMEOUT',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -85,6 +93,19 @@ export class BadUserInputError extends GraphQLError {
 }
 
 /**
+ * A string argument or variable holds text Postgres refuses or would store changed (U+0000, a
+ * lone UTF-16 surrogate). Refused with HTTP 400 before the operation runs; the message names
+ * the argument or variable, never its value.
+ */
+export class UnstorableTextError extends GraphQLError {
+  constructor(argumentName: string) {
+    super(`Invalid ${argumentName}: text may not hold NUL characters or unpaired surrogates`, {
+      extensions: { code: ErrorCode.BadUserInput, argumentName, http: { status: 400 } },
+    });
+  }
+}
+
+/**
  * A write committed, but L2 could not be told at once. The cache is flushed whole before it is
  * read again; until then another instance may serve the previous value.
  */
@@ -104,6 +125,15 @@ export class AuditUnavailableError extends GraphQLError {
   constructor() {
     super('The audit trail is unavailable; no protected data was served', {
       extensions: { code: ErrorCode.AuditUnavailable, http: { status: 503 } },
+    });
+  }
+}
+
+/** Postgres cannot be reached, so the operation could not be answered. Sent with HTTP 503. */
+export class DatabaseUnavailableError extends GraphQLError {
+  constructor() {
+    super('The database is unavailable; try again shortly', {
+      extensions: { code: ErrorCode.DatabaseUnavailable, http: { status: 503 } },
     });
   }
 }

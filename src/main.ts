@@ -13,6 +13,14 @@ import { CachePolicyError } from './policy/readCachePolicies.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
+  // Node's own report of an uncaught error prints its message, which may quote a statement's
+  // parameters; the process still exits, as it would have.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.once(event, (error: unknown) => {
+      logger.fatal({ err: describeError(error) }, event);
+      process.exit(1);
+    });
+  }
   for (const warning of config.warnings) {
     logger.warn(warning);
   }

@@ -1,6 +1,5 @@
 import type { Principal } from '../auth/principal.js';
 import type { NewAuditEvent } from '../db/tables/index.js';
-import type { AuditLog } from './auditLog.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
 
 /** The layer that served an entity to the request: its loaders, L2, or Postgres. */
@@ -19,9 +18,10 @@ export interface AuditSubject {
 }
 
 /**
- * One request's audit trail. Reads, denials, break-glass and purges are buffered and committed
- * (with those of concurrent requests) in one INSERT before the response is sent; writes are inserted by the mutation
- * itself, inside its transaction, so a committed write is never unaudited.
+ * One operation's audit trail. Reads, denials, break-glass and purges are buffered, then
+ * drained by the HTTP layer, which commits them in one INSERT before the response is sent;
+ * writes are inserted by the mutation itself, inside its transaction, so a committed write is
+ * never unaudited.
  */
 export interface AuditTrail {
   /** One event per PHI entity per request, whichever layer served it. */
@@ -37,12 +37,10 @@ export interface AuditTrail {
   writeRow(subject: AuditSubject): NewAuditEvent;
   setOperationName(name: string | null): void;
   /**
-   * Commits the buffered events in one INSERT.
-   *
-   * @returns how many events were written.
-   * @throws the database error when they could not be; the caller withholds the response.
+   * Takes the buffered events, stamped with the operation's name. The HTTP layer commits
+   * them, with those of the request's other operations, before the response is sent.
    */
-  flush(): Promise<number>;
+  drain(): NewAuditEvent[];
 }
 
 export interface AuditRequest {
@@ -53,7 +51,7 @@ export interface AuditRequest {
   readonly breakGlassReason: string | undefined;
 }
 
-export function createAuditTrail(log: AuditLog, request: AuditRequest): AuditTrail {
+export function createAuditTrail(request: AuditRequest): AuditTrail {
   const buffered: NewAuditEvent[] = [];
   const seen = new Set<string>();
   const emergencyPatients = new Set<string>();
@@ -118,11 +116,7 @@ export function createAuditTrail(log: AuditLog, request: AuditRequest): AuditTra
     setOperationName: (name) => {
       operationName = name;
     },
-    flush: async () => {
-      const events = buffered.splice(0).map((event) => ({ ...event, operationName }));
-      await log.append(events);
-      return events.length;
-    },
+    drain: () => buffered.splice(0).map((event) => ({ ...event, operationName })),
   };
 }
 

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { UnauthenticatedError } from '../errors.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
@@ -10,6 +11,9 @@ export interface JwtSettings {
 }
 
 const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// The subject is stored verbatim as the audit trail's actor: printable text only (no controls,
+// no NUL that Postgres refuses, no lone surrogate it would store altered), and bounded.
+const SUBJECT_PATTERN = /^[^\p{C}]{1,256}$/u;
 const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 /**
@@ -31,7 +35,7 @@ export async function authenticate(
 
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, settings.secret, {
+    ({ payload } = await jwtVerify(token, verificationKeyOf(settings), {
       algorithms: ['HS256'],
       requiredClaims: ['sub', 'exp'],
       ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
@@ -44,9 +48,23 @@ export async function authenticate(
   return principalOf(payload);
 }
 
+// jose imports a secret given as bytes on every call; a KeyObject is imported once.
+const verificationKeys = new WeakMap<JwtSettings, KeyObject>();
+
+function verificationKeyOf(settings: JwtSettings): KeyObject {
+  let key = verificationKeys.get(settings);
+  if (key === undefined) {
+    key = createSecretKey(settings.secret);
+    verificationKeys.set(settings, key);
+  }
+  return key;
+}
+
 function principalOf(claims: Record<string, unknown>): Principal {
   const { sub, tenant, role, doctorId, patientId } = claims;
-  if (typeof sub !== 'string' || sub === '') throw new UnauthenticatedError('Invalid token claims');
+  if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
+    throw new UnauthenticatedError('Invalid token claims');
+  }
   if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
     throw new UnauthenticatedError('Invalid token claims');
   }

@@ -7,6 +7,7 @@ import type { Database } from '../db/client.js';
 import type { EntityName, EntityRows } from '../db/entities.js';
 import type { SearchScope } from '../db/queries/searchPatients.js';
 import type { PatientRow } from '../db/tables/index.js';
+import type { HttpCachePolicy } from '../policy/cachePolicy.js';
 import { createLoaders, type LoaderOptions, type Loaders } from '../loaders/createLoaders.js';
 import { cachedSearchPatients } from '../loaders/searchPatients.js';
 import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
@@ -14,9 +15,8 @@ import { CacheInvalidationDelayedError } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { GraphQLError } from 'graphql';
 import { createAuditTrail, type AuditTrail, type CacheSource } from '../audit/auditTrail.js';
-import type { AuditLog } from '../audit/auditLog.js';
 
-/** Everything a resolver or permission rule may use. Built fresh for every request. */
+/** Everything a resolver or permission rule may use. Built fresh for every operation (a batch builds one per operation). */
 export interface RequestContext {
   readonly requestId: string;
   readonly principal: Principal;
@@ -41,6 +41,12 @@ export interface RequestContext {
   /** Errors to add to a response whose data is sound (a write committed, say). */
   readonly warnings: GraphQLError[];
   /**
+   * What the HTTP layer learns of the operation once it has run. Apollo hands resolvers and
+   * plugins a shallow copy of the context, so state they share with the route handler lives
+   * in objects like this one, never in the context's own properties.
+   */
+  readonly outcome: { cachePolicy: HttpCachePolicy | undefined };
+  /**
    * After a committed write: primes this request's L1 with the row and makes every L2 entry
    * the write affects unreadable, on every instance, before the mutation answers.
    */
@@ -57,8 +63,6 @@ export interface ContextDeps {
   readonly l2: L2Cache;
   readonly entryPolicies: EntryPolicies;
   readonly logger: Logger;
-  /** Where every request's audit events are committed, shared by the process. */
-  readonly auditLog: AuditLog;
   /** Batching and L1 on (the default) or off (the benchmark's N+1 baseline). */
   readonly loaderOptions?: LoaderOptions;
 }
@@ -79,7 +83,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
   const cache = deps.l2.forRequest(tenantId);
   const pendingWrites: Array<Promise<void>> = [];
   const sources = new Map<string, CacheSource>();
-  const audit = createAuditTrail(deps.auditLog, {
+  const audit = createAuditTrail({
     principal,
     requestId: request.requestId,
     clientAddress: request.clientAddress,
@@ -130,6 +134,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     sourceOf: (type, id) => sources.get(`${type}:${id}`) ?? 'l1',
     pendingWrites,
     warnings,
+    outcome: { cachePolicy: undefined },
     searchPatients: (term, first, scope) =>
       cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
     purge: async (scopes) => {

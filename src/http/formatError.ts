@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { ErrorCode, isClientErrorCode } from '../errors.js';
+import { isDatabaseUnavailable } from '../db/databaseErrors.js';
+import { DatabaseUnavailableError, ErrorCode, isClientErrorCode } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 
 const VARIABLE_VALUE_PATTERN = /^(Variable "\$[A-Za-z_][A-Za-z0-9_]*") got invalid value [\s\S]*$/;
@@ -22,8 +23,17 @@ export function createFormatError(logger: Logger) {
         extensions: { code, ...(typeof argumentName === 'string' ? { argumentName } : {}) },
       };
     }
+    const original = unwrapResolverError(error);
+    if (isDatabaseUnavailable(original)) {
+      logger.warn({ err: describeError(original), path: formatted.path }, 'database unavailable');
+      return {
+        message: new DatabaseUnavailableError().message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: ErrorCode.DatabaseUnavailable },
+      };
+    }
     logger.error(
-      { err: describeError(unwrapResolverError(error)), path: formatted.path },
+      { err: describeError(original), path: formatted.path },
       'unexpected error while serving a request',
     );
     return {

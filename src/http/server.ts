@@ -2,7 +2,6 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
 import fastify, {
   type FastifyBaseLogger,
   LogController,
@@ -31,9 +30,15 @@ import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
 import { createAuditLog } from '../audit/auditLog.js';
 import { limitsPlugin } from './limits.js';
-import { gateGraphqlRequest, type GateRefusal } from './persistedQueries.js';
+import { textInputPlugin } from './textInput/index.js';
+import { createApolloLogger } from './apolloLogger.js';
+import { gateGraphqlRequest } from './persistedQueries.js';
+import { checkBreakGlass } from './breakGlass.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
+import { createGraphqlHandler } from './graphqlHandler.js';
+import { databaseUnavailablePlugin } from './databaseUnavailable/index.js';
+import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
 
@@ -95,7 +100,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Refusals of the HTTP parser and of a closing server carry a code like every other error.
+    clientErrorHandler: handleClientError,
+    return503OnClosing: false,
   });
 
   const responseCache = deps.variant?.responseCache;
@@ -109,11 +116,13 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     persistedQueries: {
       cache: createApqCache(deps.l2, deps.persistedQueries.apqTtlSeconds, deps.trusted),
     },
-    allowBatchedHttpRequests: true,
+    // Batches are split by the route handler, which runs each operation with a context of its
+    // own and answers the batch whole (graphqlHandler.ts); Apollo sees single operations only.
+    allowBatchedHttpRequests: false,
     introspection: deps.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(deps.logger),
-    logger: deps.logger,
+    logger: createApolloLogger(deps.logger),
     // Bearer tokens travel in the Authorization header, which no browser sends cross-site
     // without a preflight, so its presence is as good as Apollo's own preflight headers.
     csrfPrevention: {
@@ -131,15 +140,9 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
           ]
         : [ApolloServerPluginCacheControl(), ...responseCache]),
       limitsPlugin(deps.schema, deps.limits),
-      ...(deps.variant?.audit === false
-        ? []
-        : [
-            auditPlugin({
-              logger: deps.logger,
-              auditEvents: deps.metrics.auditEvents,
-              policies: deps.policies,
-            }),
-          ]),
+      textInputPlugin(),
+      databaseUnavailablePlugin(),
+      ...(deps.variant?.audit === false ? [] : [auditPlugin({ policies: deps.policies })]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -159,6 +162,16 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Requests that arrive while draining are turned away, for the load balancer to retry
+    // elsewhere; those already in flight finish.
+    if (closing && request.routeOptions.url !== '/healthz') {
+      return reply
+        .code(503)
+        .header('cache-control', 'no-store')
+        .header('connection', 'close')
+        .send(graphqlErrorBody('The server is shutting down', ErrorCode.ShuttingDown));
+    }
+    return undefined;
   });
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequestDuration.observe(
@@ -194,9 +207,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         .send(graphqlErrorBody(error.message, ErrorCode.Unauthenticated));
     }
     // Requests refused here never reach GraphQL; onSend marks them no-store.
-    const reason = breakGlassReasonOf(request);
+    // Raw headers: a repeated X-Break-Glass is refused, never joined into one reason.
+    const emergency = checkBreakGlass(request.raw.rawHeaders, principals.get(request));
     const refusal =
-      checkBreakGlass(reason, principals.get(request)) ??
+      emergency.refusal ??
       gateGraphqlRequest(request, {
         schema: deps.schema,
         trusted: deps.trusted,
@@ -208,7 +222,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (refusal !== undefined) {
       return reply.code(refusal.status).send(graphqlErrorBody(refusal.message, refusal.code));
     }
-    if (reason !== undefined) breakGlass.set(request, reason);
+    if (emergency.reason !== undefined) breakGlass.set(request, emergency.reason);
     return undefined;
   });
   app.addHook('onSend', async (request, reply, payload) => {
@@ -223,27 +237,29 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.route({
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
-    handler: fastifyApolloHandler(apollo, {
-      context: (request) => {
+    handler: createGraphqlHandler({
+      apollo,
+      auditLog,
+      auditEvents: deps.metrics.auditEvents,
+      logger: deps.logger,
+      audit: deps.variant?.audit !== false,
+      contextFor: (request) => {
         const principal = principals.get(request);
         invariant(principal !== undefined, 'the preHandler authenticates every GraphQL request');
-        return Promise.resolve(
-          createRequestContext(
-            {
-              db: deps.db,
-              l2: deps.l2,
-              entryPolicies: deps.entryPolicies,
-              logger: deps.logger,
-              auditLog,
-              loaderOptions: deps.variant?.loaderOptions,
-            },
-            {
-              requestId: request.id,
-              principal,
-              clientAddress: request.ip,
-              breakGlassReason: breakGlass.get(request),
-            },
-          ),
+        return createRequestContext(
+          {
+            db: deps.db,
+            l2: deps.l2,
+            entryPolicies: deps.entryPolicies,
+            logger: deps.logger,
+            loaderOptions: deps.variant?.loaderOptions,
+          },
+          {
+            requestId: request.id,
+            principal,
+            clientAddress: request.ip,
+            breakGlassReason: breakGlass.get(request),
+          },
         );
       },
     }),
@@ -264,45 +280,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
 
   return app;
-}
-
-const BREAK_GLASS_HEADER = 'x-break-glass';
-const BREAK_GLASS_MIN_LENGTH = 10;
-const BREAK_GLASS_MAX_LENGTH = 500;
-
-function breakGlassReasonOf(request: FastifyRequest): string | undefined {
-  const header = request.headers[BREAK_GLASS_HEADER];
-  return typeof header === 'string' ? header.trim().replace(/\s+/g, ' ') : undefined;
-}
-
-/**
- * Break-glass is a clinician's emergency access, and it must say why: a request that carries
- * the header from another role, or with an empty or trivially short reason, is refused whole.
- */
-function checkBreakGlass(
-  reason: string | undefined,
-  principal: Principal | undefined,
-): GateRefusal | undefined {
-  if (reason === undefined) return undefined;
-  if (principal?.role !== 'clinician') {
-    return {
-      status: 403,
-      code: ErrorCode.Forbidden,
-      message: 'Break-glass access is for clinicians',
-    };
-  }
-  if (
-    reason.length < BREAK_GLASS_MIN_LENGTH ||
-    reason.length > BREAK_GLASS_MAX_LENGTH ||
-    !/[a-z]{3}/i.test(reason)
-  ) {
-    return {
-      status: 400,
-      code: ErrorCode.BreakGlassReasonRequired,
-      message: `X-Break-Glass needs a reason of ${BREAK_GLASS_MIN_LENGTH} to ${BREAK_GLASS_MAX_LENGTH} characters`,
-    };
-  }
-  return undefined;
 }
 
 /**

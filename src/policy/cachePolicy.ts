@@ -22,3 +22,9 @@ export interface TypePolicy {
 
 /** Type name → policy, read once from the schema's directives at start-up. */
 export type CachePolicyMap = ReadonlyMap<string, TypePolicy>;
+
+/** How HTTP clients may cache one response; the operations of a batch merge theirs. */
+export type HttpCachePolicy =
+  | { readonly kind: 'phi'; readonly maxAgeSeconds: number }
+  | { readonly kind: 'private'; readonly maxAgeSeconds: number }
+  | { readonly kind: 'noStore'; readonly pragma: boolean };

@@ -1,7 +1,6 @@
 import { createClient } from '@keyv/redis';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/audit/auditLog.js';
 import { buildCacheKey } from '../../src/cache/cacheKey.js';
 import type { GuardedStore } from '../../src/cache/guardedStore.js';
 import { createRequestContext, settleWrites } from '../../src/graphql/context.js';
@@ -56,7 +55,6 @@ describe('the layered cache', () => {
         l2: server.l2,
         entryPolicies: policies,
         logger: createLogger({ level: 'silent' }),
-        auditLog: createAuditLog(server.database.db),
       },
       {
         requestId: 'test',

@@ -24,7 +24,9 @@ describe('error masking', () => {
     });
   });
 
-  it('answers a database failure with a masked INTERNAL_SERVER_ERROR that holds no data or stack', async () => {
+  // Since the hardening issue (10), Postgres being out of reach is no longer an internal error:
+  // it answers 503 DATABASE_UNAVAILABLE, still with a fixed message and nothing of the failure.
+  it('answers a database failure with a masked DATABASE_UNAVAILABLE that holds no data or stack', async () => {
     const server = await startTestServer();
     const patient = await seededPatient(server.database.db);
     const token = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
@@ -40,9 +42,10 @@ describe('error masking', () => {
     await server.app.close();
     const codes = response.body.errors?.map((error) => error.extensions?.code);
     expect(codes?.length).toBeGreaterThan(0);
-    expect(new Set(codes)).toEqual(new Set(['INTERNAL_SERVER_ERROR']));
+    expect(response.status).toBe(503);
+    expect(new Set(codes)).toEqual(new Set(['DATABASE_UNAVAILABLE']));
     for (const error of response.body.errors ?? []) {
-      expect(error.message).toBe('Internal server error');
+      expect(error.message).toBe('The database is unavailable; try again shortly');
       expect(Object.keys(error.extensions ?? {})).toEqual(['code']);
     }
     expect(JSON.stringify(response.body)).not.toMatch(/select|patients|tenant_id|\.ts:\d+/i);

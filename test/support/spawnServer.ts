@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface SpawnedServer {
   readonly origin: string;
   readonly child: ChildProcess;
+  /** Everything the process has written to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -16,6 +18,10 @@ export function spawnServer(env: Record<string, string>): Promise<SpawnedServer>
   });
   return new Promise((resolve, reject) => {
     let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const origin = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
@@ -23,6 +29,7 @@ export function spawnServer(env: Record<string, string>): Promise<SpawnedServer>
         resolve({
           origin,
           child,
+          output: () => out + err,
           stop: async () => {
             if (child.exitCode !== null) return;
             const exited = new Promise((done) => child.once('exit', done));

@@ -1,20 +1,16 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { getNamedType, type GraphQLResolveInfo } from 'graphql';
 import type { CacheSource } from '../../audit/auditTrail.js';
-import { AuditUnavailableError, ErrorCode } from '../../errors.js';
+import { ErrorCode } from '../../errors.js';
 import type { RequestContext } from '../../graphql/context.js';
-import { describeError, type Logger } from '../../logger.js';
-import type { Counter } from 'prom-client';
 import type { CachePolicyMap } from '../../policy/cachePolicy.js';
 
 /**
- * Audits every PHI access of a request, allowed or denied, whichever layer served it, and
- * commits the events before the response leaves. If they cannot be written, the response
- * carries no data, only AUDIT_UNAVAILABLE: PHI is never served unaudited.
+ * Records every PHI access of an operation, allowed or denied, whichever layer served it, in
+ * the operation's audit trail. The HTTP layer commits the trail before the response leaves
+ * (see graphqlHandler.ts), and withholds the response when it cannot.
  */
 export function auditPlugin(deps: {
-  logger: Logger;
-  auditEvents: Counter;
   policies: CachePolicyMap;
 }): ApolloServerPlugin<RequestContext> {
   // The types whose entities are audited are the ones the schema marks @phi.
@@ -39,22 +35,6 @@ export function auditPlugin(deps: {
               };
             },
           });
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (!('audit' in (contextValue as object))) return;
-          try {
-            deps.auditEvents.inc(await contextValue.audit.flush());
-          } catch (error) {
-            deps.logger.error(
-              { err: describeError(error) },
-              'audit events could not be written; response withheld',
-            );
-            response.http.status = 503;
-            response.http.headers.set('cache-control', 'no-store');
-            if (response.body.kind === 'single') {
-              response.body.singleResult = { errors: [new AuditUnavailableError().toJSON()] };
-            }
-          }
         },
       });
     },

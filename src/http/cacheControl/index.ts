@@ -3,7 +3,7 @@ import { OperationTypeNode, type GraphQLError, type GraphQLResolveInfo } from 'g
 import { settleWrites, type RequestContext } from '../../graphql/context.js';
 import type { TrustedOperation } from '../../persisted/trustedDocuments.js';
 import type { CachePolicyMap } from '../../policy/cachePolicy.js';
-import { cacheControlHeaders, recordField, type ResolvedPolicy } from './headers.js';
+import { headersOf, httpCachePolicyOf, recordField, type ResolvedPolicy } from './headers.js';
 
 /**
  * Sets `Cache-Control` (and `Pragma`) from the fields a response actually resolved, read from
@@ -40,10 +40,13 @@ export function cacheControlPlugin(
           const mutation =
             operation !== undefined && operation.operation !== OperationTypeNode.QUERY;
           const failed = errors !== undefined && errors.length > 0;
-          const policy = precomputed !== undefined && !failed ? precomputed : resolved;
-          for (const [name, value] of cacheControlHeaders(policy, { mutation, failed })) {
-            response.http.headers.set(name, value);
-          }
+          const policy = httpCachePolicyOf(
+            precomputed !== undefined && !failed ? precomputed : resolved,
+            { mutation, failed },
+          );
+          // Apollo hands plugins a shallow copy of the context: the outcome object is shared.
+          contextValue.outcome.cachePolicy = policy;
+          for (const [name, value] of headersOf(policy)) response.http.headers.set(name, value);
         },
       });
     },
