@@ -6,7 +6,7 @@ import { parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql'
 import { z } from 'zod';
 import { cacheControlHeaders, type ResolvedPolicy } from '../http/cacheControl/headers.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
-import { resolvedPolicyOf } from './resolvedPolicyOf.js';
+import { resolvedPolicyOf } from '../http/cacheControl/documentPolicy.js';
 
 /** A manifest operation, with what the server computes for it once, at start-up. */
 export interface TrustedOperation {

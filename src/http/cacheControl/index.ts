@@ -1,36 +1,35 @@
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import { OperationTypeNode, type GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { OperationTypeNode, type DocumentNode, type GraphQLError } from 'graphql';
 import { settleWrites, type RequestContext } from '../../graphql/context.js';
 import type { TrustedOperation } from '../../persisted/trustedDocuments.js';
 import type { CachePolicyMap } from '../../policy/cachePolicy.js';
-import { headersOf, httpCachePolicyOf, recordField, type ResolvedPolicy } from './headers.js';
+import { resolvedPolicyOf } from './documentPolicy.js';
+import { headersOf, httpCachePolicyOf, type ResolvedPolicy } from './headers.js';
 
 /**
- * Sets `Cache-Control` (and `Pragma`) from the fields a response actually resolved, read from
- * `@phi` / `@reference` as Apollo's cacheControl plugin reads `@cacheControl`. A manifest
- * operation uses the policy computed for it at start-up instead, and tracks no field. It also
- * holds the response until the request's L2 writes have settled, so that the next request, on
- * any instance, finds them.
+ * Sets `Cache-Control` (and `Pragma`) from `@phi` / `@reference` on the fields a document
+ * selects, read as Apollo's cacheControl plugin reads `@cacheControl`. The policy is computed
+ * once per document (Apollo's document store hands back the same parsed document for the same
+ * text), and once at start-up for a manifest operation; no field is tracked while executing.
+ * It also holds the response until the request's L2 writes have settled, so that the next
+ * request, on any instance, finds them.
  */
 export function cacheControlPlugin(
   policies: CachePolicyMap,
   trusted: ReadonlyMap<string, TrustedOperation>,
 ): ApolloServerPlugin<RequestContext> {
+  const byDocument = new WeakMap<DocumentNode, ResolvedPolicy>();
   return {
     requestDidStart() {
-      const resolved: ResolvedPolicy = { phi: false, minMaxAgeSeconds: Infinity, uncovered: false };
-      let precomputed: ResolvedPolicy | undefined;
+      let resolved: ResolvedPolicy | undefined;
       return Promise.resolve({
-        executionDidStart({ queryHash, schema }) {
-          precomputed = trusted.get(queryHash)?.policy;
-          if (precomputed !== undefined) return Promise.resolve({});
-          const roots = new Set([schema.getQueryType(), schema.getMutationType()]);
-          return Promise.resolve({
-            willResolveField({ info }: { info: GraphQLResolveInfo }) {
-              const parent = info.parentType;
-              recordField(resolved, policies, parent.name, info.fieldName, roots.has(parent));
-            },
-          });
+        didResolveOperation({ queryHash, document, schema }) {
+          resolved = trusted.get(queryHash)?.policy ?? byDocument.get(document);
+          if (resolved === undefined) {
+            resolved = resolvedPolicyOf(schema, document, policies);
+            byDocument.set(document, resolved);
+          }
+          return Promise.resolve();
         },
         async willSendResponse({ response, contextValue, operation, errors }) {
           if ('pendingWrites' in (contextValue as object)) {
@@ -40,12 +39,13 @@ export function cacheControlPlugin(
           const mutation =
             operation !== undefined && operation.operation !== OperationTypeNode.QUERY;
           const failed = errors !== undefined && errors.length > 0;
+          // A request that never resolved an operation (a parse error, say) selected nothing.
           const policy = httpCachePolicyOf(
-            precomputed !== undefined && !failed ? precomputed : resolved,
+            resolved ?? { phi: false, minMaxAgeSeconds: Infinity, uncovered: true },
             { mutation, failed },
           );
           // Apollo hands plugins a shallow copy of the context: the outcome object is shared.
-          contextValue.outcome.cachePolicy = policy;
+          if ('outcome' in (contextValue as object)) contextValue.outcome.cachePolicy = policy;
           for (const [name, value] of headersOf(policy)) response.http.headers.set(name, value);
         },
       });
