@@ -3,11 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { parse, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../errors.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
+import type { DocumentStore } from './documentStore.js';
 import { checkRequestLimits, type RequestLimits } from './requestLimits.js';
 
 export interface GateOptions {
   readonly schema: GraphQLSchema;
   readonly trusted: ReadonlyMap<string, TrustedOperation>;
+  /** Documents Apollo has parsed and validated: the gate does not parse those again. */
+  readonly documents: Pick<DocumentStore, 'documentOf'>;
   /** `only`: every client runs manifest operations only. */
   readonly mode: 'allow' | 'only';
   readonly mobileClientNames: ReadonlySet<string>;
@@ -124,22 +127,27 @@ function gateOperation(
       'This client may run only operations of the persisted-query manifest, sent by id without text',
     );
   }
-  if (hash !== undefined && query !== undefined && sha256(query) !== hash) {
+  const textHash = query === undefined ? undefined : sha256(query);
+  if (hash !== undefined && textHash !== undefined && textHash !== hash) {
     return refuse(
       400,
       ErrorCode.PersistedQueryHashMismatch,
       'The persisted query hash is not the SHA-256 of the query',
     );
   }
-  if (query === undefined) return undefined;
-  let document;
-  try {
-    document = parse(query, { maxTokens: MAX_TOKENS });
-  } catch (error) {
-    // Apollo answers syntax errors with GRAPHQL_PARSE_FAILED; a token bomb stops here.
-    return error instanceof Error && /contains more th[ae]n? \d+ tokens/.test(error.message)
-      ? refuse(413, ErrorCode.QueryTooLarge, `Query has more than ${MAX_TOKENS} tokens`)
-      : undefined;
+  if (query === undefined || textHash === undefined) return undefined;
+  // A document Apollo has validated before was within MAX_TOKENS; only its limits, which
+  // depend on the variables, are checked again.
+  let document = options.documents.documentOf(textHash);
+  if (document === undefined) {
+    try {
+      document = parse(query, { maxTokens: MAX_TOKENS });
+    } catch (error) {
+      // Apollo answers syntax errors with GRAPHQL_PARSE_FAILED; a token bomb stops here.
+      return error instanceof Error && /contains more th[ae]n? \d+ tokens/.test(error.message)
+        ? refuse(413, ErrorCode.QueryTooLarge, `Query has more than ${MAX_TOKENS} tokens`)
+        : undefined;
+    }
   }
   const variables =
     typeof operation.variables === 'object' && operation.variables !== null

@@ -21,9 +21,6 @@ import type { Logger } from '../logger.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache } from '../cache/l2Cache.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
-import { printSchema, type DocumentNode } from 'graphql';
-import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
@@ -37,6 +34,7 @@ import { checkBreakGlass } from './breakGlass.js';
 import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
 import { createGraphqlHandler } from './graphqlHandler.js';
+import { createDocumentStore } from './documentStore.js';
 import { databaseUnavailablePlugin } from './databaseUnavailable/index.js';
 import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
@@ -107,10 +105,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const responseCache = deps.variant?.responseCache;
   const auditLog = createAuditLog(deps.db);
+  const documents = createDocumentStore(deps.schema, deps.trusted);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
     // Manifest operations are parsed and validated once, here, so persisted requests skip both.
-    documentStore: prefilledDocumentStore(deps.schema, deps.trusted),
+    documentStore: documents,
     // Automatic persisted queries live in L2, so every instance knows every registration.
     // Manifest ids resolve through the same cache, to the manifest's bodies, without registering.
     persistedQueries: {
@@ -190,6 +189,15 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.code(404).send(graphqlErrorBody('Not found', ErrorCode.NotFound)),
   );
 
+  const gate = {
+    schema: deps.schema,
+    trusted: deps.trusted,
+    documents,
+    mode: deps.persistedQueries.mode,
+    mobileClientNames: deps.persistedQueries.mobileClientNames,
+    limits: deps.limits,
+    maxQueryLength: deps.maxQueryLength,
+  };
   // Authentication runs before Apollo, so that a request without a valid token gets 401 over
   // GET as over POST (Apollo's CSRF check would otherwise answer a bare GET first).
   const principals = new WeakMap<FastifyRequest, Principal>();
@@ -209,16 +217,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Requests refused here never reach GraphQL; onSend marks them no-store.
     // Raw headers: a repeated X-Break-Glass is refused, never joined into one reason.
     const emergency = checkBreakGlass(request.raw.rawHeaders, principals.get(request));
-    const refusal =
-      emergency.refusal ??
-      gateGraphqlRequest(request, {
-        schema: deps.schema,
-        trusted: deps.trusted,
-        mode: deps.persistedQueries.mode,
-        mobileClientNames: deps.persistedQueries.mobileClientNames,
-        limits: deps.limits,
-        maxQueryLength: deps.maxQueryLength,
-      });
+    const refusal = emergency.refusal ?? gateGraphqlRequest(request, gate);
     if (refusal !== undefined) {
       return reply.code(refusal.status).send(graphqlErrorBody(refusal.message, refusal.code));
     }
@@ -280,22 +279,6 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   );
 
   return app;
-}
-
-/**
- * Apollo's store of parsed and validated documents, holding every manifest operation from the
- * start. Apollo keys it by the SHA-256 of the schema's SDL and of the query, which for a
- * manifest operation is its id.
- */
-function prefilledDocumentStore(
-  schema: GraphQLSchema,
-  trusted: ReadonlyMap<string, TrustedOperation>,
-): InMemoryLRUCache<DocumentNode> {
-  const store = new InMemoryLRUCache<DocumentNode>();
-  const prefix = createHash('sha256').update(printSchema(schema)).digest('hex');
-  for (const operation of trusted.values())
-    void store.set(`${prefix}:${operation.id}`, operation.document);
-  return store;
 }
 
 /**
