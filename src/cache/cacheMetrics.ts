@@ -14,6 +14,8 @@ export interface CacheMetrics {
   readonly breakerState: Gauge;
   readonly unsealFailures: Counter;
   readonly epochBumps: Counter;
+  /** Replacements sent for control values (the epoch, generations) found unreadable in L2. */
+  readonly controlReplaced: Counter<'kind'>;
 }
 
 export interface L1Tally {
@@ -80,6 +82,12 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     epochBumps: new Counter({
       name: 'caregraph_cache_epoch_bumps_total',
       help: 'Logical flushes of the whole L2 after an outage or a purge of everything',
+      registers,
+    }),
+    controlReplaced: new Counter({
+      name: 'caregraph_cache_control_replaced_total',
+      help: 'Control values (kind: epoch or generation) that failed to open, for which a fresh one was sent',
+      labelNames: ['kind'],
       registers,
     }),
   };

@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import type { CacheMetrics } from './cacheMetrics.js';
-import type { CacheEntry, CacheStore } from './store.js';
+import type { CacheEntry, CacheStore, KeyTouch } from './store.js';
 
 export interface GuardOptions {
   /** Every command gives up after this long; the read then goes to Postgres. */
@@ -18,7 +18,8 @@ export interface GuardOptions {
 export interface GuardedStore {
   readonly kind: CacheStore['kind'];
   getMany(keys: ReadonlyArray<string>): Promise<Array<string | undefined> | undefined>;
-  setMany(entries: ReadonlyArray<CacheEntry>): Promise<boolean>;
+  /** Writes entries and extends touched keys' TTLs atomically (see `CacheStore.setMany`). */
+  setMany(entries: ReadonlyArray<CacheEntry>, touch?: ReadonlyArray<KeyTouch>): Promise<boolean>;
   setManyIfAbsent(entries: ReadonlyArray<CacheEntry>): Promise<boolean[] | undefined>;
   /** True after an outage or a lost invalidation, until `markTrusted()`. */
   readonly untrusted: boolean;
@@ -84,9 +85,9 @@ export function createGuardedStore(
       const result = await run('get', () => store.getMany(keys));
       return result.ok ? result.value : undefined;
     },
-    setMany: async (entries) => {
-      if (entries.length === 0) return true;
-      return (await run('set', () => store.setMany(entries))).ok;
+    setMany: async (entries, touch = []) => {
+      if (entries.length === 0 && touch.length === 0) return true;
+      return (await run('set', () => store.setMany(entries, touch))).ok;
     },
     setManyIfAbsent: async (entries) => {
       if (entries.length === 0) return [];

@@ -44,9 +44,18 @@ export function createMemoryStore(options: {
   return {
     kind: 'memory',
     getMany: async (keys) => (keys.length === 0 ? [] : keyv.getMany<string>([...keys])),
-    setMany: (entries) =>
+    setMany: (entries, touch = []) =>
       serially(async () => {
         await keyv.setMany(entries.map(toKeyvEntry));
+        if (touch.length === 0) return;
+        // A get then a set, atomic because writes run one at a time: a touched key keeps the
+        // value it holds now, and a missing one stays missing.
+        const current = await keyv.getMany<string>(touch.map((t) => t.key));
+        const present = touch.flatMap((t, i) => {
+          const value = current[i];
+          return value === undefined ? [] : [{ key: t.key, value, ttlMs: t.ttlMs }];
+        });
+        if (present.length > 0) await keyv.setMany(present.map(toKeyvEntry));
       }),
     setManyIfAbsent: (entries) =>
       serially(async () => {

@@ -12,8 +12,9 @@ export interface RedisStoreOptions {
 
 /**
  * The shared L2: Keyv over @keyv/redis. `getMany` is one MGET and `setMany` one MULTI, each
- * entry with its own PX. Commands fail at once while disconnected instead of queueing, so the
- * breaker above sees an outage immediately; the client reconnects by itself.
+ * entry with its own PX and each touched key a PEXPIRE. Commands fail at once while
+ * disconnected instead of queueing, so the breaker above sees an outage immediately; the
+ * client reconnects by itself.
  */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
   const client = createClient({
@@ -45,16 +46,22 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     getMany: async (keys) => {
       if (keys.length === 0) return [];
       await connected();
-      return keyv.getMany<string>([...keys]);
+      // Raw values through the adapter, decoded one by one: Keyv would fail the whole MGET on
+      // one value that is not JSON, and a garbage epoch would then take every read with it.
+      const raw = await adapter.getMany([...keys]);
+      return raw.map(deserialize);
     },
-    setMany: async (entries) => {
-      if (entries.length === 0) return;
-      await connected();
-      // Through the adapter rather than Keyv itself: Redis expires the key (PX), and a value
-      // without Keyv's own "expires" is never judged expired by another instance's clock.
-      await adapter.setMany(
-        entries.map((e) => ({ key: e.key, value: serialize(e), ttl: e.ttlMs })),
-      );
+    setMany: async (entries, touch = []) => {
+      if (entries.length === 0 && touch.length === 0) return;
+      const redis = await connected();
+      // Redis expires the key (PX), and a value without Keyv's own "expires" is never judged
+      // expired by another instance's clock. PEXPIRE on a missing key is a no-op.
+      const multi = redis.multi();
+      for (const entry of entries) {
+        multi.set(entry.key, serialize(entry), { expiration: { type: 'PX', value: entry.ttlMs } });
+      }
+      for (const t of touch) multi.pExpire(t.key, t.ttlMs);
+      await multi.exec();
     },
     setManyIfAbsent: async (entries) => {
       if (entries.length === 0) return [];
@@ -91,4 +98,16 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 // Keyv's format, so that Keyv's getMany reads the value back.
 function serialize(entry: CacheEntry): string {
   return JSON.stringify({ value: entry.value });
+}
+
+/** A raw Redis value in Keyv's format; '' when it is present but not something we wrote. */
+function deserialize(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { value?: unknown; expires?: unknown } | null;
+    if (typeof parsed?.expires === 'number' && parsed.expires <= Date.now()) return undefined;
+    return typeof parsed?.value === 'string' ? parsed.value : '';
+  } catch {
+    return '';
+  }
 }

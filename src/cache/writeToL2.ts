@@ -1,7 +1,7 @@
 import { PHI_MAX_AGE_CAP_SECONDS, type CachePolicy } from '../policy/cachePolicy.js';
 import type { GuardedStore } from './guardedStore.js';
 import type { Sealer } from './sealer.js';
-import type { CacheEntry } from './store.js';
+import type { CacheEntry, KeyTouch } from './store.js';
 
 export interface L2Write {
   readonly key: string;
@@ -10,10 +10,17 @@ export interface L2Write {
   readonly policy: Pick<CachePolicy, 'cacheClass' | 'maxAgeSeconds'>;
 }
 
+/** A key whose TTL the write extends to its policy's (capped like any entry), if it exists. */
+export interface L2Touch {
+  readonly key: string;
+  readonly policy: L2Write['policy'];
+}
+
 /**
  * The one function that writes to L2. It seals every value, and it caps PHI at 300 s
  * whatever its caller asks, so no code path can store PHI for longer. Entries whose maxAge is
- * zero are not written.
+ * zero are not written. An ordinary write may also `touch` keys, in the same round trip: their
+ * TTLs are extended, their values left as they are; touches go only with at least one entry.
  *
  * @returns for an ordinary write, whether it succeeded; with `ifAbsent`, which entries were
  *   written (or undefined when the store failed).
@@ -28,13 +35,15 @@ export function writeToL2(
   store: GuardedStore,
   sealer: Sealer,
   writes: ReadonlyArray<L2Write>,
-  mode?: { readonly ifAbsent: false },
+  mode?: { readonly ifAbsent: false; readonly touch?: ReadonlyArray<L2Touch> },
 ): Promise<boolean>;
 export function writeToL2(
   store: GuardedStore,
   sealer: Sealer,
   writes: ReadonlyArray<L2Write>,
-  mode: { readonly ifAbsent: boolean } = { ifAbsent: false },
+  mode: { readonly ifAbsent: boolean; readonly touch?: ReadonlyArray<L2Touch> } = {
+    ifAbsent: false,
+  },
 ): Promise<boolean | boolean[] | undefined> {
   const entries: CacheEntry[] = [];
   for (const write of writes) {
@@ -46,7 +55,13 @@ export function writeToL2(
       ttlMs: ttlSeconds * 1000,
     });
   }
-  return mode.ifAbsent ? store.setManyIfAbsent(entries) : store.setMany(entries);
+  if (mode.ifAbsent) return store.setManyIfAbsent(entries);
+  const touch: KeyTouch[] = [];
+  for (const t of entries.length > 0 ? (mode.touch ?? []) : []) {
+    const ttlSeconds = effectiveTtlSeconds(t.policy);
+    if (ttlSeconds > 0) touch.push({ key: t.key, ttlMs: ttlSeconds * 1000 });
+  }
+  return store.setMany(entries, touch);
 }
 
 /** The TTL an entry gets: its policy's maxAge, and never more than 300 s for PHI. */

@@ -56,6 +56,44 @@ function storeContract(name: string, create: () => CacheStore, options: { fakeTi
       else await new Promise((resolve) => setTimeout(resolve, 300));
       await expect(store.getMany([key('short'), key('long')])).resolves.toEqual([undefined, 'l']);
     });
+
+    it('extends the TTL of touched keys in the same write, and leaves a missing one missing', async () => {
+      if (options.fakeTimers) vi.useFakeTimers({ toFake: ['Date'] });
+      await store.setMany([
+        { key: key('gen'), value: 'g1', ttlMs: 200 },
+        { key: key('untouched'), value: 'u', ttlMs: 200 },
+      ]);
+      await store.setMany(
+        [{ key: key('entry'), value: 'e', ttlMs: 3_600_000 }],
+        [
+          { key: key('gen'), ttlMs: 3_600_000 },
+          { key: key('never-written'), ttlMs: 3_600_000 },
+        ],
+      );
+      if (options.fakeTimers) vi.advanceTimersByTime(300);
+      else await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(
+        store.getMany([key('gen'), key('entry'), key('untouched'), key('never-written')]),
+      ).resolves.toEqual(['g1', 'e', undefined, undefined]);
+    });
+
+    it('never brings back, by a touch, a value that a concurrent write replaced', async () => {
+      await store.setMany([{ key: key('bumped'), value: 'v0', ttlMs: 60_000 }]);
+      // Touches and overwrites of one key, interleaved as concurrent readers and writers send them.
+      const calls: Array<Promise<void>> = [];
+      for (let i = 1; i <= 20; i++) {
+        calls.push(store.setMany([], [{ key: key('bumped'), ttlMs: 60_000 }]));
+        calls.push(store.setMany([{ key: key('bumped'), value: `v${i}`, ttlMs: 60_000 }]));
+        calls.push(
+          store.setMany(
+            [{ key: key(`entry${i}`), value: 'e', ttlMs: 60_000 }],
+            [{ key: key('bumped'), ttlMs: 60_000 }],
+          ),
+        );
+      }
+      await Promise.all(calls);
+      await expect(store.getMany([key('bumped')])).resolves.toEqual(['v20']);
+    });
   });
 }
 
@@ -76,6 +114,51 @@ describe.runIf(redisUrl !== undefined)('redis specifics', () => {
       expect(ttl).toBeLessThanOrEqual(300_000);
       await store.setManyIfAbsent([{ key: `${key}:nx`, value: 'v', ttlMs: 30_000 }]);
       expect(await client.pTTL(`${key}:nx`)).toBeLessThanOrEqual(30_000);
+    } finally {
+      await client.quit();
+      await store.close();
+    }
+  });
+});
+
+describe.runIf(redisUrl !== undefined)('redis values it did not write', () => {
+  it('reads each as present but unreadable, without failing the others', async () => {
+    const store = createRedisStore({ url: redisUrl ?? '', commandTimeoutMs: 1000, onError });
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    const key = (k: string) => `contract:${randomBytes(4).toString('hex')}:${k}`;
+    const foreign = ['garbage', '', '\u0000\xff', '{"value":5}', '{"nope":1}', 'null', '[1]'];
+    const keys = foreign.map((_, i) => key(`foreign${i}`));
+    const ours = key('ours');
+    try {
+      for (const [i, raw] of foreign.entries())
+        await client.set(keys[i] ?? '', raw, { PX: 60_000 });
+      await store.setMany([{ key: ours, value: 'kept', ttlMs: 60_000 }]);
+      await expect(store.getMany([...keys, ours, key('missing')])).resolves.toEqual([
+        ...foreign.map(() => ''),
+        'kept',
+        undefined,
+      ]);
+    } finally {
+      await client.quit();
+      await store.close();
+    }
+  });
+
+  it('touches with a PEXPIRE in the write, not a SET', async () => {
+    const store = createRedisStore({ url: redisUrl ?? '', commandTimeoutMs: 1000, onError });
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    const gen = `contract:${randomBytes(4).toString('hex')}:gen`;
+    try {
+      await client.set(gen, 'raw, as another writer left it', { PX: 1_000 });
+      await store.setMany(
+        [{ key: `${gen}:entry`, value: 'e', ttlMs: 300_000 }],
+        [{ key: gen, ttlMs: 300_000 }],
+      );
+      expect(await client.get(gen)).toBe('raw, as another writer left it');
+      expect(await client.pTTL(gen)).toBeGreaterThan(299_000);
+      expect(await client.pTTL(gen)).toBeLessThanOrEqual(300_000);
     } finally {
       await client.quit();
       await store.close();

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from '../logger.js';
+import { PHI_MAX_AGE_CAP_SECONDS } from '../policy/cachePolicy.js';
+import { buildCacheKey, type GenerationScope, type KeySpace } from './cacheKey.js';
+import type { CacheMetrics } from './cacheMetrics.js';
+import type { GuardedStore } from './guardedStore.js';
+import type { Sealer } from './sealer.js';
+import { writeToL2, type L2Write } from './writeToL2.js';
+
+export type ControlPolicy = L2Write['policy'];
+
+/**
+ * The epoch and the tenant, reference and search generations name no patient and outlive any
+ * entry they guard. When one expires or is evicted, the entries it guarded become unreadable.
+ */
+export const LONG_CONTROL_POLICY: ControlPolicy = {
+  cacheClass: 'reference',
+  maxAgeSeconds: 30 * 24 * 3600,
+};
+
+/**
+ * A patient's generation names the patient, so it lives no longer than PHI (SPEC §2.11). Every
+ * write of entries under it extends it to this again, so it outlives the entries it guards; it
+ * may expire after them, which is safe because a generation value is never reused.
+ */
+export const PATIENT_CONTROL_POLICY: ControlPolicy = {
+  cacheClass: 'phi',
+  maxAgeSeconds: PHI_MAX_AGE_CAP_SECONDS,
+};
+
+/** The key of a scope's generation in a tenant. */
+export function generationKey(space: KeySpace, tenantId: string, scope: GenerationScope): string {
+  return buildCacheKey(space, { kind: 'generation', tenantId, scope });
+}
+
+/** The policy of a scope's generation. */
+export function controlPolicyOf(scope: GenerationScope): ControlPolicy {
+  return scope.kind === 'patient' ? PATIENT_CONTROL_POLICY : LONG_CONTROL_POLICY;
+}
+
+/** A new control value: random, so never equal to one that came before. */
+export function freshToken(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** Whether an opened control value is one `freshToken` could have made. */
+export function isControlToken(plaintext: string | undefined): plaintext is string {
+  return plaintext !== undefined && TOKEN.test(plaintext);
+}
+
+// A read sent before a replacement landed may come back with the value it replaced; for this
+// long, seeing that same value again is that race, not a new fault.
+const REPLACED_MEMORY_MS = 1_000;
+
+/**
+ * Replaces control values that are present in L2 but fail to open, counting each replacement
+ * sent in `caregraph_cache_control_replaced_total{kind}`.
+ */
+export interface ControlRepair {
+  /**
+   * Overwrites `key`, which holds `found`, with a fresh token, unless a replacement of it is in
+   * flight in this process or `found` is what one just replaced. The caller must not adopt the
+   * new token (it never learns it): written unconditionally, it may land after a concurrent
+   * writer's bump, and stamping data read before that bump with it would serve stale data.
+   * A replacement is only an invalidation, and a later request reads it like any other.
+   */
+  replace(key: string, found: string, kind: 'epoch' | 'generation', policy: ControlPolicy): void;
+  /** Resolves once every replacement started so far has settled. */
+  settled(): Promise<void>;
+}
+
+export function createControlRepair(deps: {
+  readonly store: GuardedStore;
+  readonly sealer: Sealer;
+  readonly metrics: CacheMetrics;
+  readonly logger: Logger;
+}): ControlRepair {
+  const { store, sealer, metrics, logger } = deps;
+  const inFlight = new Map<string, Promise<void>>();
+  const replaced = new LRUCache<string, string>({ max: 10_000, ttl: REPLACED_MEMORY_MS });
+  return {
+    replace: (key, found, kind, policy) => {
+      if (inFlight.has(key) || replaced.get(key) === found) return;
+      // Counted when sent: a write that timed out may still have landed.
+      metrics.controlReplaced.inc({ kind });
+      // The key may name a patient: the log gets its kind only.
+      logger.warn({ kind }, 'an L2 control value failed to open; replacing it');
+      const replacement = writeToL2(store, sealer, [{ key, plaintext: freshToken(), policy }])
+        .then((written) => {
+          if (written) replaced.set(key, found);
+        })
+        .finally(() => {
+          inFlight.delete(key);
+        });
+      inFlight.set(key, replacement);
+    },
+    settled: async () => {
+      await Promise.all(inFlight.values());
+    },
+  };
+}
