@@ -86,19 +86,19 @@ export type Patient = {
   __typename?: 'Patient';
   id: Scalars['ID']['output'];
   /** Medical record number, unique within the tenant. */
-  mrn: Scalars['String']['output'];
-  name: Scalars['String']['output'];
+  mrn: Maybe<Scalars['String']['output']>;
+  name: Maybe<Scalars['String']['output']>;
   /** ISO-8601 calendar date, e.g. 1984-03-07. */
-  birthDate: Scalars['String']['output'];
-  sex: Sex;
+  birthDate: Maybe<Scalars['String']['output']>;
+  sex: Maybe<Sex>;
   phone: Maybe<Scalars['String']['output']>;
   consentGranted: Scalars['Boolean']['output'];
   primaryDoctor: Maybe<Doctor>;
-  careTeam: Array<Doctor>;
+  careTeam: Maybe<Array<Doctor>>;
   /** Most recent first. */
-  records: Array<MedicalRecord>;
+  records: Maybe<Array<MedicalRecord>>;
   /** Most recent first. */
-  studies: Array<Study>;
+  studies: Maybe<Array<Study>>;
 };
 
 
@@ -117,7 +117,7 @@ export type Query = {
   /** One patient of the caller's tenant, or null when no such patient exists there. */
   patient: Maybe<Patient>;
   /** Patients whose name or MRN matches `search`, limited to those the caller may read. */
-  patients: Array<Patient>;
+  patients: Maybe<Array<Patient>>;
   medicalRecord: Maybe<MedicalRecord>;
   study: Maybe<Study>;
   doctor: Maybe<Doctor>;
@@ -126,7 +126,7 @@ export type Query = {
   department: Maybe<Department>;
   departments: Array<Department>;
   /** The audit trail, newest first. Auditors only. */
-  auditEvents: Array<AuditEvent>;
+  auditEvents: Maybe<Array<AuditEvent>>;
 };
 
 
@@ -437,28 +437,28 @@ export type DoctorResolvers<ContextType = RequestContext, ParentType extends Res
 
 export type PatientResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Patient'] = ResolversParentTypes['Patient']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  mrn?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  birthDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  sex?: Resolver<ResolversTypes['Sex'], ParentType, ContextType>;
+  mrn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  birthDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sex?: Resolver<Maybe<ResolversTypes['Sex']>, ParentType, ContextType>;
   phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   consentGranted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   primaryDoctor?: Resolver<Maybe<ResolversTypes['Doctor']>, ParentType, ContextType>;
-  careTeam?: Resolver<Array<ResolversTypes['Doctor']>, ParentType, ContextType>;
-  records?: Resolver<Array<ResolversTypes['MedicalRecord']>, ParentType, ContextType, RequireFields<PatientRecordsArgs, 'first'>>;
-  studies?: Resolver<Array<ResolversTypes['Study']>, ParentType, ContextType>;
+  careTeam?: Resolver<Maybe<Array<ResolversTypes['Doctor']>>, ParentType, ContextType>;
+  records?: Resolver<Maybe<Array<ResolversTypes['MedicalRecord']>>, ParentType, ContextType, RequireFields<PatientRecordsArgs, 'first'>>;
+  studies?: Resolver<Maybe<Array<ResolversTypes['Study']>>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   patient?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<QueryPatientArgs, 'id'>>;
-  patients?: Resolver<Array<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<QueryPatientsArgs, 'search' | 'first'>>;
+  patients?: Resolver<Maybe<Array<ResolversTypes['Patient']>>, ParentType, ContextType, RequireFields<QueryPatientsArgs, 'search' | 'first'>>;
   medicalRecord?: Resolver<Maybe<ResolversTypes['MedicalRecord']>, ParentType, ContextType, RequireFields<QueryMedicalRecordArgs, 'id'>>;
   study?: Resolver<Maybe<ResolversTypes['Study']>, ParentType, ContextType, RequireFields<QueryStudyArgs, 'id'>>;
   doctor?: Resolver<Maybe<ResolversTypes['Doctor']>, ParentType, ContextType, RequireFields<QueryDoctorArgs, 'id'>>;
   doctors?: Resolver<Array<ResolversTypes['Doctor']>, ParentType, ContextType, Partial<QueryDoctorsArgs>>;
   department?: Resolver<Maybe<ResolversTypes['Department']>, ParentType, ContextType, RequireFields<QueryDepartmentArgs, 'id'>>;
   departments?: Resolver<Array<ResolversTypes['Department']>, ParentType, ContextType>;
-  auditEvents?: Resolver<Array<ResolversTypes['AuditEvent']>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  auditEvents?: Resolver<Maybe<Array<ResolversTypes['AuditEvent']>>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {

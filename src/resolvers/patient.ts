@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import type { SearchScope } from '../db/queries/searchPatients.js';
 import { setConsent, updatePatient } from '../db/mutations/patient.js';
-import { NotFoundError, ForbiddenError } from '../errors.js';
-import type { RequestContext } from '../graphql/context.js';
+import { NotFoundError } from '../errors.js';
 import { entityIdOf, isUuid } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { loadAll } from '../loaders/createLoaders.js';
-import { patientAccess } from '../permissions/access.js';
+import { onlyReadable, searchScopeOf } from '../permissions/searchScope.js';
 import { auditedWrite } from './auditedWrite.js';
 import { rethrowWriteError } from './rethrowWriteError.js';
 
@@ -31,11 +29,9 @@ export const patientResolvers: Resolvers = {
     patients: async (_root, args, ctx) => {
       const term = validateInput(searchTerm, args.search, 'search');
       const first = validateInput(pageSize, args.first, 'first');
-      const found = await ctx.searchPatients(term, first, searchScope(ctx));
-      // Only patients the caller may read: a patient who withheld consent drops out, rather
-      // than failing the whole list on a field they may not see.
-      const access = await Promise.all(found.map((patient) => patientAccess(ctx, patient.id)));
-      return found.filter((_, i) => access[i] !== 'none');
+      // The scope filters in the statement, before its limit, so the page is full.
+      const found = await ctx.searchPatients(term, first, searchScopeOf(ctx));
+      return onlyReadable(ctx, found);
     },
   },
   Mutation: {
@@ -88,12 +84,3 @@ export const patientResolvers: Resolvers = {
       ),
   },
 };
-
-/** The patients a search may return, by role. The permission layer has already allowed the role. */
-function searchScope(ctx: RequestContext): SearchScope {
-  const { role, doctorId, patientId } = ctx.principal;
-  if (role === 'frontdesk') return { kind: 'tenant' };
-  if (role === 'clinician' && doctorId !== undefined) return { kind: 'careTeam', doctorId };
-  if (role === 'patient' && patientId !== undefined) return { kind: 'self', patientId };
-  throw new ForbiddenError();
-}

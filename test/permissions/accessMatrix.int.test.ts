@@ -3,37 +3,64 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCacheKey } from '../../src/cache/cacheKey.js';
 import { careTeam, doctors, medicalRecords, studies } from '../../src/db/tables/index.js';
 import { seededPatient, type SeededPatient } from '../support/fixtures.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../support/testServer.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
 import {
   ACCESS_MATRIX,
   RESOURCES,
   ROLES_UNDER_TEST,
+  refusedPath,
   type Outcome,
   type Resource,
   type RoleUnderTest,
 } from './accessMatrix.js';
+import { outcomeOf, refusalsOf, type Refusals } from './refusals.js';
+
+const PHI = RESOURCES.filter((r) => r !== 'reference data' && r !== 'audit trail');
 
 const QUERIES: Record<Resource, string> = {
   demographics: 'query ($p: ID!) { patient(id: $p) { id name birthDate } }',
   records: 'query ($p: ID!) { patient(id: $p) { records(first: 5) { diagnosisCode } } }',
+  'care team': 'query ($p: ID!) { patient(id: $p) { careTeam { name } } }',
   'record notes': 'query ($r: ID!) { medicalRecord(id: $r) { notes } }',
   studies: 'query ($s: ID!) { study(id: $s) { modality reportStatus } }',
   'reference data': '{ doctors { name } departments { name } }',
   'audit trail': '{ auditEvents(first: 5) { id action } }',
 };
 
-/** What a response says about one cell of the matrix. */
-export function outcomeOf(response: GraphQLResponse): Outcome | 'unexpected' {
-  const codes = response.body.errors?.map((e) => e.extensions?.code) ?? [];
-  const values = Object.values(response.body.data ?? {});
-  // A denial is FORBIDDEN errors only, and nothing of the refused field served.
-  if (codes.length > 0) {
-    return codes.every((code) => code === 'FORBIDDEN') && values.every((v) => v === null)
-      ? 'deny'
-      : 'unexpected';
+/**
+ * Each resource's query again, with fields the role may read beside it at every level: at
+ * the root, in the entity, and below it (a record's patient and author, a study's ordering
+ * doctor). Nothing in them is null in the seed, so any null is a refusal or an absent id.
+ */
+const PROBES: Record<Resource, string> = {
+  demographics: 'query ($p: ID!) { patient(id: $p) { id name birthDate } departments { id } }',
+  records:
+    'query ($p: ID!) { patient(id: $p) { id name records(first: 5) { id diagnosisCode author { name } patient { id name } } } departments { id } }',
+  'care team':
+    'query ($p: ID!) { patient(id: $p) { id name careTeam { id name department { name } } } departments { id } }',
+  'record notes':
+    'query ($r: ID!) { medicalRecord(id: $r) { id notes patient { id name } } departments { id } }',
+  studies:
+    'query ($s: ID!) { study(id: $s) { id modality reportStatus orderingDoctor { name } patient { id name } } departments { id } }',
+  'reference data': '{ doctors { name department { name } } departments { name } }',
+  'audit trail': '{ auditEvents(first: 5) { id action } departments { id } }',
+};
+
+/**
+ * What a probe must answer: an allowed cell has no error and no null; a refused one has
+ * FORBIDDEN on exactly one path, which alone reads null, its parent and siblings served; an
+ * absent id reads null at its query field, with no error.
+ */
+function expectedRefusals(role: RoleUnderTest, resource: Resource): Refusals {
+  const path = refusedPath(role, resource);
+  switch (ACCESS_MATRIX[role][resource]) {
+    case 'allow':
+      return { forbidden: [], nulls: [] };
+    case 'deny':
+      return { forbidden: [path], nulls: [path] };
+    case 'null':
+      return { forbidden: [], nulls: [path] };
   }
-  if (values.length > 0 && values.every((v) => v === null)) return 'null';
-  return values.length > 0 ? 'allow' : 'unexpected';
 }
 
 describe('the access matrix', () => {
@@ -93,10 +120,10 @@ describe('the access matrix', () => {
     await server.close();
   });
 
-  async function ask(role: RoleUnderTest, resource: Resource) {
+  async function ask(role: RoleUnderTest, resource: Resource, queries = QUERIES) {
     const caller = tokens.get(role);
     if (caller === undefined) throw new Error(role);
-    return server.graphql(QUERIES[resource], {
+    return server.graphql(queries[resource], {
       token: caller.token,
       variables: ids,
       headers: caller.headers,
@@ -113,9 +140,9 @@ describe('the access matrix', () => {
 
   /** An authorized user reads everything, so that it is all hot in L2. */
   async function warm() {
-    for (const resource of RESOURCES.slice(0, 4)) await ask('clinician on the care team', resource);
+    for (const resource of PHI) await ask('clinician on the care team', resource);
     const before = server.statements();
-    for (const resource of RESOURCES.slice(0, 4)) await ask('clinician on the care team', resource);
+    for (const resource of PHI) await ask('clinician on the care team', resource);
     expect(server.statements() - before).toBe(0);
   }
 
@@ -131,6 +158,22 @@ describe('the access matrix', () => {
         }
       }
       expect(actual).toEqual(ACCESS_MATRIX);
+    });
+
+    it(`nulls each refused field alone and serves its siblings, ${temperature}`, async () => {
+      const actual: Record<string, Record<string, Refusals>> = {};
+      const expected: Record<string, Record<string, Refusals>> = {};
+      for (const role of ROLES_UNDER_TEST) {
+        actual[role] = {};
+        expected[role] = {};
+        for (const resource of RESOURCES) {
+          if (temperature === 'cold') await purge();
+          else await warm();
+          actual[role][resource] = refusalsOf(await ask(role, resource, PROBES));
+          expected[role][resource] = expectedRefusals(role, resource);
+        }
+      }
+      expect(actual).toEqual(expected);
     });
   }
 
@@ -160,6 +203,13 @@ describe('the access matrix', () => {
       },
     );
     expect(consent.body.data?.patient).toEqual({ id: ids.p, consentGranted: false });
+    // The front desk is served the patient, and refused each demographic field on its own.
+    const withheld = await ask('front desk', 'demographics', PROBES);
+    expect(refusalsOf(withheld)).toEqual({
+      forbidden: ['patient.birthDate', 'patient.name'],
+      nulls: ['patient.birthDate', 'patient.name'],
+    });
+    expect(withheld.body.data?.patient).toEqual({ id: ids.p, name: null, birthDate: null });
     await setConsent(true);
     expect(outcomeOf(await ask('clinician on the care team', 'demographics'))).toBe('allow');
   });

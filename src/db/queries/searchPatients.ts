@@ -2,15 +2,20 @@ import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { careTeam, patients, type PatientRow } from '../tables/index.js';
 
-/** Whose patients a search may return; the permission layer decides it from the caller's role. */
+/**
+ * Whose patients a search may return, decided by the permission layer from the caller:
+ * the tenant's or one doctor's care team's patients, only those who consent unless
+ * `consentedOnly` is false, or one patient themselves.
+ */
 export type SearchScope =
-  | { readonly kind: 'tenant' }
-  | { readonly kind: 'careTeam'; readonly doctorId: string }
+  | { readonly kind: 'tenant'; readonly consentedOnly: boolean }
+  | { readonly kind: 'careTeam'; readonly doctorId: string; readonly consentedOnly: boolean }
   | { readonly kind: 'self'; readonly patientId: string };
 
 /**
  * Finds patients of one tenant whose name contains the term (case-insensitive) or whose MRN
- * equals it, within the given scope, in one SQL statement.
+ * equals it, within the given scope, in one SQL statement. The scope filters before the
+ * limit, so a page holds `first` rows whenever that many patients of the scope match.
  *
  * @returns at most `first` rows, ordered by name.
  */
@@ -26,6 +31,9 @@ export async function searchPatients(
     eq(patients.tenantId, tenantId),
     or(sql`lower(${patients.name}) like ${pattern}`, eq(patients.mrn, term.toUpperCase())) as SQL,
   ];
+  if (scope.kind !== 'self' && scope.consentedOnly) {
+    conditions.push(eq(patients.consentGranted, true));
+  }
   switch (scope.kind) {
     case 'tenant':
       break;
