@@ -1,7 +1,6 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
-import { permissions } from '../permissions/permissions.js';
+import { applyPermissions } from '../permissions/permissions.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
 import { readCachePolicies } from '../policy/readCachePolicies.js';
 import { resolvers } from '../resolvers/index.js';
@@ -18,7 +17,8 @@ export interface ExecutableSchema {
  * Builds the executable schema from `schema/*.graphql`.
  *
  * @throws CachePolicyError when a directive breaks a cache rule (a `@phi` maxAge over 300 s,
- *   for one); the service refuses to start with it.
+ *   for one), and AccessCoverageError when some field is covered by no access rule; the
+ *   service refuses to start with either.
  */
 export function createSchema(typeDefs: string = loadTypeDefs()): ExecutableSchema {
   const base = makeExecutableSchema({
@@ -27,5 +27,5 @@ export function createSchema(typeDefs: string = loadTypeDefs()): ExecutableSchem
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });
   const policies = readCachePolicies(base);
-  return { schema: applyMiddleware(base, permissions), policies };
+  return { schema: applyPermissions(base, policies), policies };
 }

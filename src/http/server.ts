@@ -141,7 +141,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       limitsPlugin(deps.schema, deps.limits),
       textInputPlugin(),
       databaseUnavailablePlugin(),
-      ...(deps.variant?.audit === false ? [] : [auditPlugin({ policies: deps.policies })]),
+      ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });

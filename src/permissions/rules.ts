@@ -1,7 +1,7 @@
 import { rule } from 'graphql-shield';
 import type { RequestContext } from '../graphql/context.js';
 import type { Role } from '../auth/principal.js';
-import type { MedicalRecordRow, PatientRow, StudyRow } from '../db/tables/index.js';
+import type { PatientRow } from '../db/tables/index.js';
 import { isOnCareTeam, isSelf, mayReadChart, mayReadDemographics } from './access.js';
 
 /**
@@ -15,11 +15,6 @@ async function mayWriteChart(ctx: RequestContext, patientId: string): Promise<bo
 // Rule results are never cached across fields or requests: a decision depends on the
 // caller, the row and the moment, and the loaders already make repeated checks cheap.
 const NO_CACHE = { cache: 'no_cache' } as const;
-
-export const isSignedIn = rule(
-  'isSignedIn',
-  NO_CACHE,
-)((_parent, _args, ctx: RequestContext) => ctx.principal.userId !== '');
 
 export const hasRole = (...roles: Role[]) =>
   rule(
@@ -39,14 +34,6 @@ export const canReadChart = rule(
   NO_CACHE,
 )((patient: PatientRow, _args, ctx: RequestContext) => mayReadChart(ctx, patient.id));
 
-/** Fields of a record or study follow its patient's chart. */
-export const canReadClinicalEntry = rule(
-  'canReadClinicalEntry',
-  NO_CACHE,
-)((entry: MedicalRecordRow | StudyRow, _args, ctx: RequestContext) =>
-  mayReadChart(ctx, entry.patientId),
-);
-
 /**
  * `patient(id)`: allowed for the roles that can read some of a patient, when the id is one
  * they may read. An id that names no patient of the tenant resolves to null, as for anyone.
@@ -60,18 +47,6 @@ export const canQueryPatient = rule(
   if (await mayReadChart(ctx, args.id)) return true;
   return (await ctx.loaders.entities.Patient.load(args.id)) === null;
 });
-
-/**
- * `Patient.id` and `consentGranted`: whoever may read the chart, and the front desk, which
- * manages consent on the patient's behalf, even while it is withheld.
- */
-export const canSeeConsent = rule(
-  'canSeeConsent',
-  NO_CACHE,
-)(
-  async (patient: PatientRow, _args, ctx: RequestContext) =>
-    ctx.principal.role === 'frontdesk' || (await mayReadChart(ctx, patient.id)),
-);
 
 /** `medicalRecord(id)` and `study(id)`: the patient or the care team; null when absent. */
 export const canQueryClinicalEntry = (entity: 'MedicalRecord' | 'Study') =>
