@@ -5,6 +5,7 @@
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
+import { processCpuSeconds } from './cpu.js';
 import {
   MOBILE_CLIENT_NAME,
   PORTAL_OPERATIONS,
@@ -19,6 +20,16 @@ export interface LoadSpec {
   readonly start: number;
   readonly durationSeconds: number;
   readonly connections: number;
+  /** The server under test, whose CPU is sampled when the load starts and when it stops. */
+  readonly serverPid?: number;
+}
+
+/** CPU seconds spent over the measured window, each process's user plus system time. */
+export interface LoadCpu {
+  /** The server under test (/proc); undefined when /proc could not be read. */
+  readonly serverSeconds: number | undefined;
+  /** This load generator's own process, autocannon included. */
+  readonly loadSeconds: number;
 }
 
 export interface LoadResult {
@@ -31,6 +42,7 @@ export interface LoadResult {
   readonly timeouts: number;
   /** Requests sent, by operation. */
   readonly operations: Record<string, number>;
+  readonly cpu: LoadCpu;
 }
 
 interface HttpRequest {
@@ -90,6 +102,12 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     finish = resolve;
     fail = reject;
   });
+  // Sampled right around autocannon's run, so neither process's start-up is charged to requests.
+  const serverCpu = () =>
+    spec.serverPid === undefined ? undefined : processCpuSeconds(spec.serverPid);
+  const serverBefore = serverCpu();
+  const loadBefore = process.cpuUsage();
+  let cpu: LoadCpu = { serverSeconds: undefined, loadSeconds: 0 };
   const instance = autocannon(
     {
       url: spec.url,
@@ -110,6 +128,15 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       ],
     },
     (error: Error | null, result: autocannon.Result) => {
+      const load = process.cpuUsage(loadBefore);
+      const serverAfter = serverCpu();
+      cpu = {
+        serverSeconds:
+          serverBefore === undefined || serverAfter === undefined
+            ? undefined
+            : serverAfter - serverBefore,
+        loadSeconds: (load.user + load.system) / 1e6,
+      };
       if (error === null) finish(result);
       else fail(error);
     },
@@ -136,6 +163,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     operations,
+    cpu,
   };
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cpuMsPerRequest } from './cpu.js';
 import { residentBytes, type RedisProbe } from './environment.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { histogramQuantile, scrape, type Scrape } from './prometheus.js';
@@ -23,7 +24,16 @@ export interface PhaseResult {
   readonly l2GetP95Ms: number | undefined;
   readonly auditEventsPerRequest: number;
   readonly rssBytes: number | undefined;
+  /** CPU milliseconds per completed request: the server's (/proc) and the load generator's. */
+  readonly cpuMsPerRequest: { server: number | undefined; load: number | undefined };
+  /** L2 commands that failed or timed out (`caregraph_redis_errors_total`); undefined without it. */
+  readonly redisErrors: number | undefined;
+  /** The L2 breaker when the run ended: 0 closed, 1 half-open, 2 open; undefined without it. */
+  readonly breakerState: number | undefined;
 }
+
+const REDIS_ERRORS = 'caregraph_redis_errors_total';
+const BREAKER_STATE = 'caregraph_cache_breaker_state';
 
 const AUDIT_TABLE = 'audit_events';
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
@@ -55,7 +65,7 @@ export async function measurePhase(
 ): Promise<PhaseResult> {
   const before = await scrape(server.origin);
   const commandsBefore = await redis.commandsProcessed();
-  const load = await runLoad(spec, specPath);
+  const load = await runLoad({ ...spec, serverPid: server.pid }, specPath);
   const after = await scrape(server.origin);
   const commands = (await redis.commandsProcessed()) - commandsBefore;
   const delta = (name: string, labels?: Record<string, string>) =>
@@ -86,6 +96,12 @@ export async function measurePhase(
     l2GetP95Ms: quantileMs(before, after, 0.95),
     auditEventsPerRequest: perRequest(delta('caregraph_audit_events_total')),
     rssBytes: residentBytes(server.pid),
+    cpuMsPerRequest: {
+      server: cpuMsPerRequest(load.cpu.serverSeconds, load.requests),
+      load: cpuMsPerRequest(load.cpu.loadSeconds, load.requests),
+    },
+    redisErrors: after.declares(REDIS_ERRORS) ? delta(REDIS_ERRORS) : undefined,
+    breakerState: after.declares(BREAKER_STATE) ? after.sum(BREAKER_STATE) : undefined,
   };
 }
 

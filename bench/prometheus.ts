@@ -9,15 +9,24 @@ interface Sample {
 export interface Scrape {
   /** The sum over the series of `name` whose labels include `labels`. */
   sum(name: string, labels?: Record<string, string>): number;
+  /**
+   * Whether the server exposes the metric at all: a labelled counter that never counted has
+   * a `# TYPE` line and no sample, and reads as 0, not as missing.
+   */
+  declares(name: string): boolean;
   readonly samples: ReadonlyArray<Sample>;
 }
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+const TYPE = /^#\s*TYPE\s+([a-zA-Z_:][a-zA-Z0-9_:]*)\s/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 export function parseScrape(text: string): Scrape {
   const samples: Sample[] = [];
+  const families = new Set<string>();
   for (const line of text.split('\n')) {
+    const family = TYPE.exec(line)?.[1];
+    if (family !== undefined) families.add(family);
     if (line.startsWith('#') || line.trim() === '') continue;
     const match = SAMPLE.exec(line);
     if (match === null) continue;
@@ -29,6 +38,7 @@ export function parseScrape(text: string): Scrape {
   }
   return {
     samples,
+    declares: (name) => families.has(name) || samples.some((s) => s.name === name),
     sum: (name, wanted = {}) =>
       samples
         .filter(

@@ -1,8 +1,11 @@
-import * as echarts from 'echarts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderChart } from './chart.js';
 import type { Machine } from './environment.js';
+import type { L2Probe } from './l2Probe.js';
+import { runLabel } from './labels.js';
 import type { PhaseResult } from './measurePhase.js';
+import { computeTargets } from './targets.js';
 
 export interface ChartProbes {
   /** SQL statements of one cold chart query, N+1 resolvers and DataLoader. */
@@ -27,6 +30,10 @@ export interface BenchReport {
     readonly mix: Record<string, number>;
   };
   readonly phases: PhaseResult[];
+  /** The warm chart query alone, on one connection, for caregraph, L1 only and the ceiling. */
+  readonly warmCharts: PhaseResult[];
+  /** Sequential MGETs of real entries against the warm L2, with nothing else running. */
+  readonly l2Probe: L2Probe | undefined;
   readonly probes: ChartProbes;
   readonly redisBytesPer1000Patients: { caregraph?: number; peer?: number };
   readonly durationSeconds: number;
@@ -38,6 +45,17 @@ export interface Ratio {
   readonly measured: number | undefined;
   readonly met: boolean | undefined;
   readonly unit: string;
+  /** The issue's figure before the work, for the targets table. */
+  readonly before?: string;
+  /** Said beside the figure: what it was measured on, or why there is none. */
+  readonly note?: string | undefined;
+}
+
+/** A ratio's measured figure with its unit and note, as the tables print it. */
+export function formatMeasured(r: Ratio): string {
+  if (r.measured === undefined || Number.isNaN(r.measured)) return r.note ?? '–';
+  const value = Number.isInteger(r.measured) ? String(r.measured) : r.measured.toFixed(2);
+  return `${value}${r.unit}${r.note === undefined ? '' : ` (${r.note})`}`;
 }
 
 /** The issue's targets, computed from one run's phases. Reported, never asserted. */
@@ -113,26 +131,25 @@ export function computeRatios(report: BenchReport): Ratio[] {
   ];
 }
 
-const LABELS: Record<string, string> = {
-  n1: 'N+1',
-  l1: 'L1 only',
-  'caregraph-cold': 'caregraph cold',
-  'caregraph-warm': 'caregraph warm',
-  'caregraph-plaintext': 'warm, plaintext L2',
-  'caregraph-no-audit': 'warm, audit off',
-  'peer-cold': 'peer cold',
-  'peer-warm': 'peer warm',
-  ceiling: 'ceiling',
-};
-
-/** Writes latest.json, latest.md and chart.svg into `dir`. */
-export function writeReport(dir: string, report: BenchReport): { ratios: Ratio[] } {
+/**
+ * Writes latest.json, latest.md and chart.svg into `dir`.
+ *
+ * @returns the issue's targets and the other ratios, as written.
+ */
+export function writeReport(
+  dir: string,
+  report: BenchReport,
+): { targets: Ratio[]; ratios: Ratio[] } {
   mkdirSync(dir, { recursive: true });
+  const targets = computeTargets(report);
   const ratios = computeRatios(report);
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...report, ratios }, null, 2)}\n`);
-  writeFileSync(join(dir, 'latest.md'), renderMarkdown(report, ratios));
+  writeFileSync(
+    join(dir, 'latest.json'),
+    `${JSON.stringify({ ...report, targets, ratios }, null, 2)}\n`,
+  );
+  writeFileSync(join(dir, 'latest.md'), renderMarkdown(report, ratios, targets));
   writeFileSync(join(dir, 'chart.svg'), renderChart(report));
-  return { ratios };
+  return { targets, ratios };
 }
 
 const fixed = (value: number | undefined, digits = 2) =>
@@ -140,7 +157,16 @@ const fixed = (value: number | undefined, digits = 2) =>
 const percent = (value: number | undefined) =>
   value === undefined ? '–' : `${(value * 100).toFixed(1)}%`;
 
-export function renderMarkdown(report: BenchReport, ratios: Ratio[]): string {
+const met = (r: Ratio) => (r.met === undefined ? '–' : r.met ? 'yes' : '**no**');
+const cpuMs = (value: number | undefined) => fixed(value, 3);
+
+/**
+ * The report as Markdown: the issue's targets, the other ratios, every mode, the warm chart
+ * alone and the unloaded L2 probe.
+ *
+ * @returns the document, ending in a newline.
+ */
+export function renderMarkdown(report: BenchReport, ratios: Ratio[], targets: Ratio[]): string {
   const m = report.machine;
   const lines = [
     '# caregraph benchmark: latest run',
@@ -151,34 +177,48 @@ export function renderMarkdown(report: BenchReport, ratios: Ratio[]): string {
       `${Object.entries(report.workload.users)
         .map(([role, n]) => `${n} ${role}`)
         .join(', ')} users; ${String(report.options.connections)} connections, ` +
-      `${String(report.options.seconds)} s per measured run. Whole run: ${report.durationSeconds.toFixed(0)} s.`,
+      `${String(report.options.seconds)} s per measured run; every server with NODE_ENV=production. ` +
+      `Whole run: ${report.durationSeconds.toFixed(0)} s.`,
     '',
-    '## Targets',
+    '## Targets (issue 11)',
+    '',
+    '"Before" is the figure issue 11 measured before the work (commit `bd2a55a`).',
+    '',
+    '| Ratio | Target | Before | Measured | Met |',
+    '|---|---|---|---|---|',
+    ...targets.map(
+      (r) => `| ${r.name} | ${r.target} | ${r.before ?? '–'} | ${formatMeasured(r)} | ${met(r)} |`,
+    ),
+    '',
+    '## Ratios',
     '',
     '| Ratio | Target | Measured | Met |',
     '|---|---|---|---|',
-    ...ratios.map(
-      (r) =>
-        `| ${r.name} | ${r.target} | ${fixed(r.measured)}${r.measured === undefined ? '' : r.unit} | ${
-          r.met === undefined ? '–' : r.met ? 'yes' : '**no**'
-        } |`,
-    ),
+    ...ratios.map((r) => `| ${r.name} | ${r.target} | ${formatMeasured(r)} | ${met(r)} |`),
     '',
     '## Modes',
     '',
-    '| Mode | req/s | p50 ms | p95 ms | p99 ms | SQL/req | audit INSERTs/req | L2 round trips/req | Redis cmds/req | L1 hit | L2 hit | response-cache hit | audit events/req | RSS MB | non-2xx |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    'CPU columns: CPU seconds (user and system, from `/proc`) over the measured window ÷ requests ' +
+      'completed in it, for the server under test and for the load generator (autocannon).',
+    '',
+    '| Mode | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | load-gen CPU ms/req | SQL/req | audit INSERTs/req | L2 round trips/req | Redis cmds/req | failed Redis cmds | L1 hit | L2 hit | response-cache hit | audit events/req | RSS MB | non-2xx |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.phases.map(
       (p) =>
-        `| ${LABELS[p.id] ?? p.id} | ${p.load.requestsPerSecond.toFixed(0)} | ${fixed(p.load.latencyMs.p50)} | ${fixed(
+        `| ${runLabel(p.id)} | ${p.load.requestsPerSecond.toFixed(0)} | ${fixed(p.load.latencyMs.p50)} | ${fixed(
           p.load.latencyMs.p95,
-        )} | ${fixed(p.load.latencyMs.p99)} | ${fixed(p.sqlPerRequest)} | ${fixed(p.auditStatementsPerRequest)} | ${fixed(p.l2RoundTripsPerRequest)} | ${fixed(
+        )} | ${fixed(p.load.latencyMs.p99)} | ${cpuMs(p.cpuMsPerRequest.server)} | ${cpuMs(p.cpuMsPerRequest.load)} | ${fixed(
+          p.sqlPerRequest,
+        )} | ${fixed(p.auditStatementsPerRequest)} | ${fixed(p.l2RoundTripsPerRequest)} | ${fixed(
           p.redisCommandsPerRequest,
-        )} | ${percent(p.hitRate.l1)} | ${percent(p.hitRate.l2)} | ${percent(p.hitRate.responseCache)} | ${fixed(
-          p.auditEventsPerRequest,
-        )} | ${p.rssBytes === undefined ? '–' : (p.rssBytes / 2 ** 20).toFixed(0)} | ${p.load.non2xx + p.load.errors} |`,
+        )} | ${p.redisErrors ?? '–'} | ${percent(p.hitRate.l1)} | ${percent(p.hitRate.l2)} | ${percent(
+          p.hitRate.responseCache,
+        )} | ${fixed(p.auditEventsPerRequest)} | ${p.rssBytes === undefined ? '–' : (p.rssBytes / 2 ** 20).toFixed(0)} | ${
+          p.load.non2xx + p.load.errors
+        } |`,
     ),
     '',
+    ...warmChartSection(report),
     `Redis memory per 1,000 cached patients: caregraph ${kib(report.redisBytesPer1000Patients.caregraph)}, ` +
       `peer ${kib(report.redisBytesPer1000Patients.peer)} (caregraph: per patient entry in L2, with their ` +
       'records, studies and lists; peer: per distinct patient whose chart it was asked for).',
@@ -188,53 +228,42 @@ export function renderMarkdown(report: BenchReport, ratios: Ratio[]): string {
       `statements and ${report.probes.warmChartRoundTrips} Redis round trips, plus ` +
       `${report.probes.warmChartAuditStatements} audit INSERT (the events must be committed before the response).`,
     '',
-    '![Throughput and p95 latency by mode](chart.svg)',
+    '![Throughput, p95 latency and CPU per request by mode](chart.svg)',
     '',
   ];
   return `${lines.join('\n')}\n`;
 }
 
+/** The warm chart alone, and the unloaded L2 probe beside the loaded figure. */
+function warmChartSection(report: BenchReport): string[] {
+  const probe = report.l2Probe;
+  const loaded = report.phases.find((p) => p.id === 'caregraph-warm')?.l2GetP95Ms;
+  return [
+    '## Warm chart alone',
+    '',
+    "Distinct clinician chart queries from the warm runs' half of the stream, sent on one " +
+      'connection after an untimed pass that warms L2 and the JIT; CPU as in the modes table.',
+    '',
+    '| Mode | req/s | p50 ms | p95 ms | server CPU ms/req | load-gen CPU ms/req | SQL/req | L2 round trips/req | L2 hit |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...report.warmCharts.map(
+      (p) =>
+        `| ${runLabel(p.id)} | ${p.load.requestsPerSecond.toFixed(0)} | ${fixed(p.load.latencyMs.p50)} | ${fixed(
+          p.load.latencyMs.p95,
+        )} | ${cpuMs(p.cpuMsPerRequest.server)} | ${cpuMs(p.cpuMsPerRequest.load)} | ${fixed(
+          p.sqlPerRequest,
+        )} | ${fixed(p.l2RoundTripsPerRequest)} | ${percent(p.hitRate.l2)} |`,
+    ),
+    '',
+    probe === undefined
+      ? 'Unloaded L2 get probe: not run (L2 held too few entries).'
+      : `Unloaded L2 get probe: ${probe.samples} sequential MGETs of ${probe.keysPerGet} entries ` +
+        `(drawn from ${probe.keys} keys) from the bench process, server idle: p50 ${cpuMs(probe.p50Ms)} ms, ` +
+        `p95 ${cpuMs(probe.p95Ms)} ms, p99 ${cpuMs(probe.p99Ms)} ms. Under load (the warm run, ` +
+        `timed by the server): p95 ${fixed(loaded)} ms.`,
+    '',
+  ];
+}
+
 const kib = (bytes: number | undefined) =>
   bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-
-/** Throughput bars and p95 latency per mode, as SVG rendered by Apache ECharts. */
-export function renderChart(report: BenchReport): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 960, height: 440 });
-  chart.setOption({
-    animation: false,
-    backgroundColor: '#ffffff',
-    title: {
-      text: 'caregraph and its peers: throughput and p95 latency by mode',
-      subtext: `${String(report.options.patients)} patients, Zipf portal mix, ${report.machine.nproc} CPUs, commit ${report.commit}`,
-      left: 'center',
-    },
-    legend: { top: 52 },
-    grid: { top: 90, bottom: 70, left: 70, right: 70 },
-    xAxis: {
-      type: 'category',
-      data: report.phases.map((p) => LABELS[p.id] ?? p.id),
-      axisLabel: { interval: 0, rotate: 20 },
-    },
-    yAxis: [
-      { type: 'value', name: 'requests/s' },
-      { type: 'value', name: 'p95 ms', splitLine: { show: false } },
-    ],
-    series: [
-      {
-        name: 'requests/s',
-        type: 'bar',
-        data: report.phases.map((p) => Math.round(p.load.requestsPerSecond)),
-        label: { show: true, position: 'top' },
-      },
-      {
-        name: 'p95 latency (ms)',
-        type: 'line',
-        yAxisIndex: 1,
-        data: report.phases.map((p) => Number(p.load.latencyMs.p95.toFixed(1))),
-      },
-    ],
-  });
-  const svg = chart.renderToSVGString();
-  chart.dispose();
-  return svg;
-}

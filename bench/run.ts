@@ -20,14 +20,18 @@ import {
   recreateDatabase,
   type RedisProbe,
 } from './environment.js';
-import { manifestIdsByName, toHttpRequest } from './load.js';
-import { measurePhase, probeRequest, type PhaseResult } from './measurePhase.js';
-import { planModes, type ModePlan, type Segment } from './phases.js';
-import { writeReport, type BenchReport, type ChartProbes } from './report.js';
-import { spawnBenchServer, type BenchServer } from './servers/spawnBenchServer.js';
-import { buildWorkload, MIX, type Workload, type WorkloadRequest } from './workload.js';
+import { probeL2Gets, type L2Probe } from './l2Probe.js';
+import { measurePhase, type PhaseResult } from './measurePhase.js';
+import { planModes, type ModePlan } from './phases.js';
+import { preflight, probeMode, segmentStart } from './probes.js';
+import { formatMeasured, writeReport, type BenchReport, type ChartProbes } from './report.js';
+import { spawnBenchServer } from './servers/spawnBenchServer.js';
+import { measureWarmChart, prepareWarmChart, WARM_CHART_MODES } from './warmChart.js';
+import { buildWorkload, MIX, type Workload } from './workload.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
+// The servers' CACHE_KEY_PREFIX, set explicitly so that the L2 probe reads their keys only.
+const CACHE_KEY_PREFIX = 'cgbench';
 
 function readOptions() {
   const { values } = parseArgs({
@@ -58,6 +62,8 @@ function readOptions() {
     connections: number(values.connections, 16, 'connections'),
     seed: number(values.seed, 42, 'seed'),
     streamLength: quick ? 20_000 : 200_000,
+    warmChart: { charts: 50, warmUpSeconds: quick ? 2 : 3, seconds: quick ? 2 : 10 },
+    l2Probe: { gets: 2_000, keysPerGet: 20, warmUpGets: 200 },
     out: values.out,
   };
 }
@@ -101,6 +107,9 @@ async function main(): Promise<void> {
       `bench: workload of ${workload.requests.length} requests, users ${JSON.stringify(workload.users)}`,
     );
 
+    const warmChart = prepareWarmChart(workload, work, options.warmChart);
+    // Production mode as deployed: graphql-js skips its development checks, Apollo its
+    // introspection, and caregraph refuses its development secrets, so real ones go in.
     const env = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
@@ -108,8 +117,11 @@ async function main(): Promise<void> {
       REDIS_URL: services.redisUrl,
       JWT_SECRET: new TextDecoder().decode(jwt.secret),
       CACHE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      CACHE_KEY_PREFIX,
     };
     const phases: PhaseResult[] = [];
+    const warmCharts: PhaseResult[] = [];
+    let l2Probe: L2Probe | undefined;
     const probes: Partial<Record<keyof ChartProbes, number>> = {};
     const memory: BenchReport['redisBytesPer1000Patients'] = {};
     const probe = workload.requests.find(
@@ -152,6 +164,26 @@ async function main(): Promise<void> {
         }
         await probeMode(plan, server, workload, probe, probes);
         await measureMemory(plan, redis, baselineBytes, workload, played, memory);
+        if (WARM_CHART_MODES.includes(plan.mode)) {
+          const result = await measureWarmChart(server, redis, warmChart, join(work, 'spec.json'));
+          warmCharts.push(result);
+          log(
+            `bench: ${result.id.padEnd(20)} ${result.load.requestsPerSecond.toFixed(0).padStart(6)} req/s ` +
+              `on 1 connection, server CPU ${formatMs(result.cpuMsPerRequest.server)}/req`,
+          );
+        }
+        if (plan.mode === 'caregraph') {
+          // Nothing else runs now: the server is idle and L2 is warm.
+          l2Probe = await probeL2Gets(services.redisUrl, {
+            ...options.l2Probe,
+            prefix: CACHE_KEY_PREFIX,
+            seed: options.seed,
+          });
+          log(
+            `bench: unloaded L2 MGET of ${String(options.l2Probe.keysPerGet)} keys: ` +
+              `p50 ${formatMs(l2Probe?.p50Ms)}, p95 ${formatMs(l2Probe?.p95Ms)}, p99 ${formatMs(l2Probe?.p99Ms)}`,
+          );
+        }
       } finally {
         await server.stop();
       }
@@ -172,6 +204,8 @@ async function main(): Promise<void> {
       },
       workload: { requests: workload.requests.length, users: workload.users, mix: { ...MIX } },
       phases,
+      warmCharts,
+      l2Probe,
       probes: {
         n1ChartSql: probes.n1ChartSql ?? NaN,
         loaderChartSql: probes.loaderChartSql ?? NaN,
@@ -182,90 +216,16 @@ async function main(): Promise<void> {
       redisBytesPer1000Patients: memory,
       durationSeconds: (Date.now() - startedAt) / 1000,
     };
-    const { ratios } = writeReport(options.out, report);
+    const { targets, ratios } = writeReport(options.out, report);
     log(`bench: report written to ${options.out} in ${report.durationSeconds.toFixed(0)} s`);
-    for (const r of ratios) {
-      const value = r.measured === undefined ? '–' : `${r.measured.toFixed(2)}${r.unit}`;
-      log(`  ${r.name}: ${value} (target ${r.target})${r.met === false ? '  MISSED' : ''}`);
+    for (const r of [...targets, ...ratios]) {
+      log(
+        `  ${r.name}: ${formatMeasured(r)} (target ${r.target})${r.met === false ? '  MISSED' : ''}`,
+      );
     }
   } finally {
     await redis.close();
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-function segmentStart(workload: Workload, segment: Segment): number {
-  return segment === 'A' ? 0 : Math.floor(workload.requests.length / 2);
-}
-
-/**
- * Sends the first request of each operation once and insists on a clean answer, so a broken
- * mode fails the bench loudly instead of measuring how fast it returns errors.
- */
-async function preflight(server: BenchServer, workload: Workload): Promise<void> {
-  const manifestIds = manifestIdsByName();
-  const seen = new Set<string>();
-  for (const request of workload.requests.slice(segmentStart(workload, 'B'))) {
-    if (seen.has(request.operation)) continue;
-    seen.add(request.operation);
-    const body = await send(server, workload, request, manifestIds);
-    if (body.status !== 200 || body.errors !== undefined) {
-      throw new Error(
-        `${server.mode}: ${request.operation} answered ${body.status}: ${JSON.stringify(body.errors)}`,
-      );
-    }
-  }
-}
-
-async function send(
-  server: BenchServer,
-  workload: Workload,
-  request: WorkloadRequest,
-  manifestIds: ReadonlyMap<string, string>,
-): Promise<{ status: number; errors?: unknown }> {
-  const http = toHttpRequest(request, workload.tokens[request.user] ?? '', manifestIds);
-  const response = await fetch(`${server.origin}${http.path}`, {
-    method: http.method,
-    headers: http.headers,
-    body: http.body,
-  });
-  const json = (await response.json()) as { errors?: unknown };
-  return { status: response.status, errors: json.errors };
-}
-
-/** One chart query sent alone: its SQL statements and L2 round trips. */
-async function probeMode(
-  plan: ModePlan,
-  server: BenchServer,
-  workload: Workload,
-  chart: WorkloadRequest,
-  probes: Partial<Record<keyof ChartProbes, number>>,
-): Promise<void> {
-  const ids = manifestIdsByName();
-  const once = () =>
-    probeRequest(server, async () => {
-      await send(server, workload, chart, ids);
-    });
-  switch (plan.mode) {
-    case 'n1':
-      probes.n1ChartSql = (await once()).sql;
-      break;
-    case 'l1':
-      probes.loaderChartSql = (await once()).sql;
-      break;
-    case 'caregraph': {
-      await once();
-      const warm = await once();
-      probes.warmChartSql = warm.sql;
-      probes.warmChartRoundTrips = warm.l2RoundTrips;
-      probes.warmChartAuditStatements = warm.auditStatements;
-      break;
-    }
-    case 'caregraph-plaintext':
-    case 'caregraph-no-audit':
-    case 'peer':
-    case 'ceiling':
-      break;
   }
 }
 
@@ -296,6 +256,10 @@ async function measureMemory(
     }
   }
   memory.peer = asked.size === 0 ? undefined : (used / asked.size) * 1000;
+}
+
+function formatMs(ms: number | undefined): string {
+  return ms === undefined ? '–' : `${ms.toFixed(3)} ms`;
 }
 
 function formatRate(rate: number | undefined): string {

@@ -23,6 +23,24 @@ describe('reading a scrape', () => {
     expect(scrape.sum('caregraph_cache_requests_total', { type: '[Doctor]' })).toBe(5);
   });
 
+  it('knows a declared metric that has no sample yet from one the server does not expose', () => {
+    const scrape = parseScrape(
+      [
+        '# HELP caregraph_redis_errors_total L2 commands that failed',
+        '# TYPE caregraph_redis_errors_total counter',
+        '# TYPE caregraph_cache_breaker_state gauge',
+        'caregraph_cache_breaker_state 0',
+        '# HELP caregraph_shield_nothing_total only a help line, no type',
+      ].join('\n'),
+    );
+    expect(scrape.declares('caregraph_redis_errors_total')).toBe(true);
+    expect(scrape.sum('caregraph_redis_errors_total')).toBe(0);
+    expect(scrape.declares('caregraph_cache_breaker_state')).toBe(true);
+    expect(scrape.declares('caregraph_shield_nothing_total')).toBe(false);
+    expect(scrape.declares('caregraph_redis_errors')).toBe(false);
+    expect(parseScrape('').declares('caregraph_redis_errors_total')).toBe(false);
+  });
+
   it('interpolates a quantile between two scrapes of a histogram', () => {
     const before = histogram([
       ['0.001', 10],

@@ -1,74 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PhaseResult } from '../../bench/measurePhase.js';
-import {
-  computeRatios,
-  renderChart,
-  renderMarkdown,
-  type BenchReport,
-} from '../../bench/report.js';
-
-function phase(
-  id: string,
-  requestsPerSecond: number,
-  extra: Partial<PhaseResult> = {},
-): PhaseResult {
-  return {
-    id,
-    mode: id,
-    segment: 'B',
-    load: {
-      requests: requestsPerSecond * 10,
-      durationSeconds: 10,
-      requestsPerSecond,
-      latencyMs: {
-        p50: 1000 / requestsPerSecond,
-        p95: 2000 / requestsPerSecond,
-        p99: 3000 / requestsPerSecond,
-        mean: 1,
-      },
-      non2xx: 0,
-      errors: 0,
-      timeouts: 0,
-      operations: {},
-    },
-    sqlPerRequest: 0,
-    auditStatementsPerRequest: 0.5,
-    l2RoundTripsPerRequest: undefined,
-    redisCommandsPerRequest: 0,
-    hitRate: {},
-    l2GetP95Ms: undefined,
-    auditEventsPerRequest: 10,
-    rssBytes: 100 * 2 ** 20,
-    ...extra,
-  };
-}
-
-const report: BenchReport = {
-  generatedAt: '2026-11-21T00:00:00.000Z',
-  commit: 'abc1234',
-  quick: false,
-  machine: { nproc: 2, cpu: 'test', kernel: '6', node: 'v20', postgres: '15', redis: '7' },
-  options: { patients: 100, connections: 4, seconds: 10 },
-  workload: { requests: 1000, users: { clinicians: 10 }, mix: { chart: 100 } },
-  phases: [
-    phase('n1', 10),
-    phase('l1', 100),
-    phase('caregraph-warm', 400, { hitRate: { l1: 0.5, l2: 0.95 }, l2GetP95Ms: 0.8 }),
-    phase('caregraph-plaintext', 420),
-    phase('caregraph-no-audit', 500),
-    phase('peer-warm', 200, { hitRate: { responseCache: 0.4 } }),
-    phase('ceiling', 600),
-  ],
-  probes: {
-    n1ChartSql: 60,
-    loaderChartSql: 6,
-    warmChartSql: 0,
-    warmChartRoundTrips: 4,
-    warmChartAuditStatements: 1,
-  },
-  redisBytesPer1000Patients: { caregraph: 2 ** 20 },
-  durationSeconds: 300,
-};
+import { renderChart } from '../../bench/chart.js';
+import { computeRatios, renderMarkdown } from '../../bench/report.js';
+import { computeTargets } from '../../bench/targets.js';
+import { report } from './benchReport.js';
 
 describe('the bench report', () => {
   it('computes every target ratio from the phases', () => {
@@ -110,10 +44,33 @@ describe('the bench report', () => {
   });
 
   it('renders the table and an SVG chart of every mode', () => {
-    expect(renderMarkdown(report, computeRatios(report))).toContain('| caregraph warm | 400 |');
+    const markdown = renderMarkdown(report, computeRatios(report), computeTargets(report));
+    expect(markdown).toContain('| caregraph warm | 400 |');
     const svg = renderChart(report);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('caregraph warm');
     expect(svg).toContain('ceiling');
+    expect(svg).toContain('server CPU ms/request');
+    expect(svg).toContain('load generator CPU ms/request');
+  });
+
+  it("gives every mode its CPU per request, the server's and the load generator's", () => {
+    const markdown = renderMarkdown(report, computeRatios(report), computeTargets(report));
+    // The ceiling at 600 req/s: 10 CPU seconds over 6,000 requests, the load generator 2.
+    expect(markdown).toContain('| ceiling | 600 | 1.67 | 3.33 | 5.00 | 1.667 | 0.333 |');
+    expect(markdown).toContain('| N+1 | 10 | 100.00 | 200.00 | 300.00 | 100.000 | 20.000 |');
+  });
+
+  it('lists the warm chart alone and the unloaded L2 probe beside the loaded figure', () => {
+    const markdown = renderMarkdown(report, computeRatios(report), computeTargets(report));
+    expect(markdown).toContain('## Warm chart alone');
+    expect(markdown).toContain('| caregraph | 300 | 3.33 | 6.67 | 1.500 | 0.200 |');
+    expect(markdown).toContain('p95 0.400 ms, p99 0.900 ms');
+    expect(markdown).toContain('Under load (the warm run, timed by the server): p95 0.80 ms.');
+  });
+
+  it('says so when the probe did not run', () => {
+    const markdown = renderMarkdown({ ...report, l2Probe: undefined }, [], []);
+    expect(markdown).toContain('Unloaded L2 get probe: not run');
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * CPU time of a process, read from Linux's /proc, so that the bench can charge a server's CPU to
+ * the requests it served without asking the server (a server that reported its own CPU over an
+ * endpoint would spend CPU to say so).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** USER_HZ, the unit of /proc's CPU times; Linux fixes it at 100 on every common platform. */
+const DEFAULT_TICKS_PER_SECOND = 100;
+
+/**
+ * User plus system CPU seconds of a process, from one line of `/proc/<pid>/stat`.
+ *
+ * The second field, the command name, is in parentheses and may itself hold spaces and
+ * parentheses, so the fields are counted from the last `)`.
+ *
+ * @returns seconds, summed over all the process's threads.
+ * @throws Error when the line is not a stat line.
+ */
+export function parseProcStatCpuSeconds(line: string, ticksPerSecond: number): number {
+  const end = line.lastIndexOf(')');
+  if (end < 0) throw new Error('not a /proc stat line: no command name');
+  // After the name: state (field 3), ppid, … utime is field 14 and stime field 15.
+  const fields = line
+    .slice(end + 1)
+    .trim()
+    .split(/\s+/);
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || fields[12] === undefined) {
+    throw new Error('not a /proc stat line: no utime/stime');
+  }
+  return (utime + stime) / ticksPerSecond;
+}
+
+let ticks: number | undefined;
+
+/** The kernel's clock ticks per second (`getconf CLK_TCK`), read once. */
+export function clockTicksPerSecond(): number {
+  if (ticks !== undefined) return ticks;
+  try {
+    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    ticks = Number.isInteger(value) && value > 0 ? value : DEFAULT_TICKS_PER_SECOND;
+  } catch {
+    ticks = DEFAULT_TICKS_PER_SECOND;
+  }
+  return ticks;
+}
+
+/**
+ * CPU seconds a process has used so far, all threads, user and system.
+ *
+ * @returns undefined when /proc cannot be read (not Linux, or the process has exited).
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    return parseProcStatCpuSeconds(line, clockTicksPerSecond());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU milliseconds per request over a window.
+ *
+ * @returns undefined when either sample is missing or no request completed.
+ */
+export function cpuMsPerRequest(
+  cpuSeconds: number | undefined,
+  requests: number,
+): number | undefined {
+  if (cpuSeconds === undefined || !Number.isFinite(cpuSeconds) || requests <= 0) return undefined;
+  return (cpuSeconds * 1000) / requests;
+}

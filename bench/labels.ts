@@ -1,0 +1,19 @@
+const LABELS: Record<string, string> = {
+  n1: 'N+1',
+  l1: 'L1 only',
+  'caregraph-cold': 'caregraph cold',
+  'caregraph-warm': 'caregraph warm',
+  'caregraph-plaintext': 'warm, plaintext L2',
+  'caregraph-no-audit': 'warm, audit off',
+  'peer-cold': 'peer cold',
+  'peer-warm': 'peer warm',
+  ceiling: 'ceiling',
+  'warm-chart-l1': 'L1 only',
+  'warm-chart-caregraph': 'caregraph',
+  'warm-chart-ceiling': 'ceiling',
+};
+
+/** The name the report and the chart give a run. */
+export function runLabel(id: string): string {
+  return LABELS[id] ?? id;
+}
