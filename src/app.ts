@@ -70,6 +70,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     introspection: config.introspection,
     production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
     maxQueryLength: config.maxQueryLength,
     trusted,
     persistedQueries: config.persistedQueries,

@@ -27,6 +27,7 @@ export const CONFIG_ENV_VARS = [
   'MAX_BODY_BYTES',
   'MAX_QUERY_LENGTH',
   'SHUTDOWN_TIMEOUT_MS',
+  'REQUEST_TIMEOUT_MS',
   'PERSISTED_QUERIES',
   'PERSISTED_QUERIES_MANIFEST',
   'MOBILE_CLIENT_NAMES',
@@ -76,6 +77,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly maxQueryLength: number;
   readonly shutdownTimeoutMs: number;
+  /** A client gets this long to send its whole request, body included (408 after). */
+  readonly requestTimeoutMs: number;
   readonly persistedQueries: {
     /** `only`: every client may run manifest operations only; `allow`: mobile clients only. */
     readonly mode: 'allow' | 'only';
@@ -144,6 +147,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intInRange(1024, 10 * 1024 * 1024, 256 * 1024),
   MAX_QUERY_LENGTH: intInRange(256, 1024 * 1024, 16 * 1024),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 120_000, 10_000),
+  REQUEST_TIMEOUT_MS: intInRange(1_000, 300_000, 30_000),
   PERSISTED_QUERIES: z.enum(['allow', 'only']).default('allow'),
   PERSISTED_QUERIES_MANIFEST: z.string().min(1).default('persisted-queries/manifest.json'),
   MOBILE_CLIENT_NAMES: z.string().default('caregraph-ios,caregraph-android,caregraph-mobile'),
@@ -235,6 +239,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxQueryLength: e.MAX_QUERY_LENGTH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     persistedQueries: Object.freeze({
       mode: e.PERSISTED_QUERIES,
       manifestPath: e.PERSISTED_QUERIES_MANIFEST,

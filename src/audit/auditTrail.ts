@@ -18,7 +18,7 @@ export interface AuditSubject {
 }
 
 /**
- * One operation's audit trail. Reads, denials, break-glass and purges are buffered, then
+ * One operation's audit trail. Reads, denials and break-glass are buffered, then
  * drained by the HTTP layer, which commits them in one INSERT before the response is sent;
  * writes are inserted by the mutation itself, inside its transaction, so a committed write is
  * never unaudited.
@@ -27,7 +27,8 @@ export interface AuditTrail {
   /** One event per PHI entity per request, whichever layer served it. */
   read(subject: AuditSubject, source: CacheSource): void;
   denied(subject: AuditSubject): void;
-  purged(subject: AuditSubject): void;
+  /** The row a purge inserts before it takes effect. */
+  purgeRow(subject: AuditSubject): NewAuditEvent;
   /**
    * Records that the request read this patient only thanks to break-glass: one emergency
    * access event, and the reason on every event of that patient in the request.
@@ -101,9 +102,7 @@ export function createAuditTrail(request: AuditRequest): AuditTrail {
         row('deny', 'denied', subject),
       );
     },
-    purged: (subject) => {
-      buffered.push(row('purge', 'allowed', subject));
-    },
+    purgeRow: (subject) => row('purge', 'allowed', subject),
     brokeGlass: (patientId) => {
       const id = idOrNull(patientId);
       if (id === null || emergencyPatients.has(id)) return;

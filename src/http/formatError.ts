@@ -1,7 +1,13 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/databaseErrors.js';
-import { DatabaseUnavailableError, ErrorCode, isClientErrorCode } from '../errors.js';
+import { AuditRowError } from '../db/mutations/insertAuditRow.js';
+import {
+  AuditUnavailableError,
+  DatabaseUnavailableError,
+  ErrorCode,
+  isClientErrorCode,
+} from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 
 const VARIABLE_VALUE_PATTERN = /^(Variable "\$[A-Za-z_][A-Za-z0-9_]*") got invalid value [\s\S]*$/;
@@ -30,6 +36,14 @@ export function createFormatError(logger: Logger) {
         message: new DatabaseUnavailableError().message,
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: ErrorCode.DatabaseUnavailable },
+      };
+    }
+    if (original instanceof AuditRowError) {
+      logger.error({ err: describeError(original), path: formatted.path }, 'audit row not written');
+      return {
+        message: new AuditUnavailableError().message,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: ErrorCode.AuditUnavailable },
       };
     }
     logger.error(

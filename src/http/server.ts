@@ -11,6 +11,7 @@ import fastify, {
 } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/client.js';
 import { authenticate, type JwtSettings } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
@@ -35,7 +36,7 @@ import { cacheControlPlugin } from './cacheControl/index.js';
 import { createFormatError } from './formatError.js';
 import { createGraphqlHandler } from './graphqlHandler.js';
 import { createDocumentStore } from './documentStore.js';
-import { databaseUnavailablePlugin } from './databaseUnavailable/index.js';
+import { unavailablePlugin } from './unavailable/index.js';
 import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
@@ -52,6 +53,7 @@ export interface ServerDeps {
   readonly introspection: boolean;
   readonly production: boolean;
   readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
   readonly maxQueryLength: number;
   /** The persisted-query manifest, prepared at start-up, and who must use it. */
   readonly trusted: ReadonlyMap<string, TrustedOperation>;
@@ -98,8 +100,28 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
+    // A request, body included, must arrive in time: a stalled body holds a socket otherwise.
+    requestTimeout: deps.requestTimeoutMs,
+    // Node answers a request without Host with an empty 400 of its own; the onRequest hook
+    // answers it with a code instead.
+    http: {
+      requireHostHeader: false,
+      // Node 20 only honours a request timeout given when the server is built (Fastify sets
+      // its own afterwards, too late), and checks it on this interval (30 s by default).
+      requestTimeout: deps.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, deps.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(5_000, Math.ceil(deps.requestTimeoutMs / 2)),
+    },
     // Refusals of the HTTP parser and of a closing server carry a code like every other error.
     clientErrorHandler: handleClientError,
+    // A URL that does not decode: Fastify's own answer would echo it, and a URL may hold PHI.
+    frameworkErrors: (_error, _request, reply) => {
+      // Fastify types this reply by its default route generics, which send() cannot satisfy.
+      void (reply as FastifyReply)
+        .code(400)
+        .header('cache-control', 'no-store')
+        .send(graphqlErrorBody('Malformed URL', ErrorCode.BadRequest));
+    },
     return503OnClosing: false,
   });
 
@@ -140,10 +162,22 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
         : [ApolloServerPluginCacheControl(), ...responseCache]),
       limitsPlugin(deps.schema, deps.limits),
       textInputPlugin(),
-      databaseUnavailablePlugin(),
+      unavailablePlugin(),
       ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
+  });
+  // Node answers an Expect it does not know with an empty 417; this one carries a code.
+  app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify(
+      graphqlErrorBody('Only Expect: 100-continue is supported', ErrorCode.BadRequest),
+    );
+    response
+      .writeHead(417, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      })
+      .end(body);
   });
   await apollo.start();
   // fastify.close() stops accepting connections and waits for in-flight requests; Apollo stops
@@ -161,6 +195,12 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (request.headers.host === undefined && request.raw.httpVersion !== '1.0') {
+      return reply
+        .code(400)
+        .header('cache-control', 'no-store')
+        .send(graphqlErrorBody('An HTTP/1.1 request needs a Host header', ErrorCode.BadRequest));
+    }
     // Requests that arrive while draining are turned away, for the load balancer to retry
     // elsewhere; those already in flight finish.
     if (closing && request.routeOptions.url !== '/healthz') {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { GenerationScope } from '../cache/cacheKey.js';
 import { ENTITY_NAMES, type EntityName } from '../db/entities.js';
+import { insertAuditRow } from '../db/mutations/insertAuditRow.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { Resolvers } from '../generated/graphql.js';
@@ -15,12 +16,17 @@ export const cacheResolvers: Resolvers = {
     purgeCache: async (_root, args, ctx) => {
       const { patientId, type } = validateInput(purgeArgs, args, 'arguments');
       const scopes = purgeScopes(patientId ?? undefined, type ?? undefined);
+      // Audited before it takes effect, as a write is: a purge whose row cannot be inserted
+      // does not happen, and the admin is told so.
+      await insertAuditRow(
+        ctx.db,
+        ctx.audit.purgeRow({
+          resourceType: 'Cache',
+          resourceId: type ?? null,
+          patientId: patientId === undefined || patientId === null ? null : normalizeId(patientId),
+        }),
+      );
       await ctx.purge(scopes);
-      ctx.audit.purged({
-        resourceType: 'Cache',
-        resourceId: type ?? null,
-        patientId: patientId === undefined || patientId === null ? null : normalizeId(patientId),
-      });
       return scopes.length;
     },
   },

@@ -1,4 +1,5 @@
 import { BadUserInputError, ConflictError } from '../errors.js';
+import { AuditRowError } from '../db/mutations/insertAuditRow.js';
 import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, pgErrorCode } from '../db/pgErrorCode.js';
 
 /**
@@ -7,6 +8,8 @@ import { FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, pgErrorCode } from '../db/pgEr
  */
 export function rethrowWriteError(referenceArgument: string) {
   return (error: unknown): never => {
+    // A constraint the audit row broke is the audit trail's failure, not the client's input.
+    if (error instanceof AuditRowError) throw error;
     switch (pgErrorCode(error)) {
       case FOREIGN_KEY_VIOLATION:
         throw new BadUserInputError(

@@ -322,3 +322,66 @@ describe('the audit trail when it cannot be written', () => {
     expect(restored.status).toBe(200);
   });
 });
+
+describe('writes when their audit row cannot be written', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function withoutAuditTable<T>(run: () => Promise<T>): Promise<T> {
+    await server.database.db.execute(sql`alter table audit_events rename to audit_events_away`);
+    try {
+      return await run();
+    } finally {
+      await server.database.db.execute(sql`alter table audit_events_away rename to audit_events`);
+    }
+  }
+
+  it('answers a mutation 503 AUDIT_UNAVAILABLE, and leaves the row as it was', async () => {
+    const patient = await seededPatient(server.database.db, 't1', 5);
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const [before] = await queryRows<{ phone: string | null }>(
+      server.database.db,
+      sql`select phone from patients where id = ${patient.patientId}`,
+    );
+    const response = await withoutAuditTable(() =>
+      server.graphql(
+        'mutation ($id: ID!) { updatePatient(id: $id, input: { phone: "+1 555-0199" }) { id phone } }',
+        { token: frontdesk, variables: { id: patient.patientId } },
+      ),
+    );
+    expect(response.status).toBe(503);
+    expect(response.body.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);
+    const [after] = await queryRows<{ phone: string | null }>(
+      server.database.db,
+      sql`select phone from patients where id = ${patient.patientId}`,
+    );
+    expect(after?.phone).toBe(before?.phone);
+  });
+
+  it('does not purge when the purge cannot be audited', async () => {
+    const admin = await server.token({ role: 'admin' });
+    const doctor = await server.graphql('{ doctors { id } }', { token: admin });
+    const id = (doctor.body.data?.doctors as Array<{ id: string }>)[0]?.id as string;
+    const read = () =>
+      server.graphql('query ($id: ID!) { doctor(id: $id) { name } }', {
+        token: admin,
+        variables: { id },
+      });
+    await read();
+    await read();
+    const purge = await withoutAuditTable(() =>
+      server.graphql('mutation { purgeCache(type: "Doctor") }', { token: admin }),
+    );
+    expect(purge.status).toBe(503);
+    expect(purge.body.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);
+    // The reference data is still served from L2: the purge did not take effect.
+    const statements = server.statements();
+    expect((await read()).body.data?.doctor).toBeTruthy();
+    expect(server.statements()).toBe(statements);
+  });
+});

@@ -1,12 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import {
-  auditEvents,
-  careTeam,
-  patients,
-  type NewAuditEvent,
-  type PatientRow,
-} from '../tables/index.js';
+import { insertAuditRow } from './insertAuditRow.js';
+import { careTeam, patients, type NewAuditEvent, type PatientRow } from '../tables/index.js';
 
 /**
  * Adds or removes a doctor on a patient's care team in a transaction, with its audit row.
@@ -41,7 +36,7 @@ export function changeCareTeam(
           ),
         );
     }
-    await tx.insert(auditEvents).values(audit(patient));
+    await insertAuditRow(tx, audit(patient));
     return patient;
   });
 }

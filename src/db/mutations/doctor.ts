@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { auditEvents, type NewAuditEvent } from '../tables/index.js';
+import { insertAuditRow } from './insertAuditRow.js';
+import type { NewAuditEvent } from '../tables/index.js';
 import { doctors, type DoctorRow } from '../tables/index.js';
 
 export interface DoctorChanges {
@@ -29,7 +30,7 @@ export function updateDoctor(
       .set(changes)
       .where(and(eq(doctors.tenantId, tenantId), eq(doctors.id, id)))
       .returning();
-    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
+    if (row !== undefined) await insertAuditRow(tx, audit(row));
     return row;
   });
 }

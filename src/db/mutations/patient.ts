@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { auditEvents, type NewAuditEvent } from '../tables/index.js';
+import { insertAuditRow } from './insertAuditRow.js';
+import type { NewAuditEvent } from '../tables/index.js';
 import { patients, type PatientRow } from '../tables/index.js';
 
 export interface PatientChanges {
@@ -28,7 +29,7 @@ export function updatePatient(
       .set({ ...changes, updatedAt: sql`now()` })
       .where(and(eq(patients.tenantId, tenantId), eq(patients.id, id)))
       .returning();
-    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
+    if (row !== undefined) await insertAuditRow(tx, audit(row));
     return row;
   });
 }
@@ -51,7 +52,7 @@ export function setConsent(
       .set({ consentGranted: granted, updatedAt: sql`now()` })
       .where(and(eq(patients.tenantId, tenantId), eq(patients.id, id)))
       .returning();
-    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
+    if (row !== undefined) await insertAuditRow(tx, audit(row));
     return row;
   });
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { auditEvents, type NewAuditEvent } from '../tables/index.js';
+import { insertAuditRow } from './insertAuditRow.js';
+import type { NewAuditEvent } from '../tables/index.js';
 import { medicalRecords, patients, type MedicalRecordRow } from '../tables/index.js';
 
 export interface NewMedicalRecord {
@@ -35,7 +36,7 @@ export function addMedicalRecord(
       .insert(medicalRecords)
       .values({ tenantId, id: randomUUID(), recordedAt: new Date().toISOString(), ...record })
       .returning();
-    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
+    if (row !== undefined) await insertAuditRow(tx, audit(row));
     return row;
   });
 }

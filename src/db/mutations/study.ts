@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { auditEvents, type NewAuditEvent } from '../tables/index.js';
+import { insertAuditRow } from './insertAuditRow.js';
+import type { NewAuditEvent } from '../tables/index.js';
 import { studies, type StudyRow } from '../tables/index.js';
 
 export type ReportStatus = StudyRow['reportStatus'];
@@ -24,7 +25,7 @@ export function updateStudyReport(
       .set({ reportStatus, ...(report === undefined ? {} : { report }) })
       .where(and(eq(studies.tenantId, tenantId), eq(studies.id, id)))
       .returning();
-    if (row !== undefined) await tx.insert(auditEvents).values(audit(row));
+    if (row !== undefined) await insertAuditRow(tx, audit(row));
     return row;
   });
 }
