@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { insertAuditEvents } from '../db/insertAuditEvents.js';
 import type { NewAuditEvent } from '../db/tables/index.js';
 
 /**
@@ -25,7 +25,7 @@ export function createAuditLog(db: Database): AuditLog {
   const writePending = (): void => {
     const batch = pending;
     pending = [];
-    insertEvents(
+    insertAuditEvents(
       db,
       batch.flatMap((p) => p.rows),
     ).then(
@@ -39,7 +39,7 @@ export function createAuditLog(db: Database): AuditLog {
         }
         // One request's bad row (a tenant that no longer exists, say) must not withhold every
         // other response: each request's events are tried again on their own.
-        for (const p of batch) insertEvents(db, p.rows).then(p.resolve, p.reject);
+        for (const p of batch) insertAuditEvents(db, p.rows).then(p.resolve, p.reject);
       },
     );
   };
@@ -54,39 +54,4 @@ export function createAuditLog(db: Database): AuditLog {
       });
     },
   };
-}
-
-/**
- * One statement for any number of rows. They travel as a single JSON parameter that Postgres
- * expands with json_to_recordset, so building the statement costs the same for 1 row or 1,000,
- * where a VALUES list would take a parameter (and the query builder's work) per column per row.
- */
-async function insertEvents(db: Database, rows: ReadonlyArray<NewAuditEvent>): Promise<void> {
-  const json = JSON.stringify(
-    rows.map((row) => ({
-      tenant_id: row.tenantId,
-      actor_id: row.actorId,
-      actor_role: row.actorRole,
-      action: row.action,
-      resource_type: row.resourceType,
-      resource_id: row.resourceId ?? null,
-      patient_id: row.patientId ?? null,
-      operation_name: row.operationName ?? null,
-      cache_source: row.cacheSource ?? null,
-      request_id: row.requestId,
-      outcome: row.outcome,
-      break_glass_reason: row.breakGlassReason ?? null,
-      client_address: row.clientAddress ?? null,
-    })),
-  );
-  await db.execute(sql`insert into "audit_events" (
-      tenant_id, actor_id, actor_role, action, resource_type, resource_id, patient_id,
-      operation_name, cache_source, request_id, outcome, break_glass_reason, client_address)
-    select tenant_id, actor_id, actor_role, action::audit_action, resource_type, resource_id,
-      patient_id, operation_name, cache_source::cache_source, request_id,
-      outcome::audit_outcome, break_glass_reason, client_address
-    from json_to_recordset(${json}::json) as r(
-      tenant_id text, actor_id text, actor_role text, action text, resource_type text,
-      resource_id text, patient_id uuid, operation_name text, cache_source text,
-      request_id text, outcome text, break_glass_reason text, client_address text)`);
 }

@@ -6,29 +6,51 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type postgres from 'postgres';
+import { AUDIT_INSERT_COLUMNS } from './insertAuditEvents.js';
 
 /** The role's name. Roles are cluster-wide; its privileges are granted per database. */
 export const APP_ROLE = 'caregraph_app';
 
 export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
+/** A privilege on the whole table, or (INSERT, UPDATE) on the listed columns only. */
+export type TableGrant =
+  | TablePrivilege
+  | { readonly privilege: 'INSERT' | 'UPDATE'; readonly columns: ReadonlyArray<string> };
+
 /**
  * Every table of the schema and what the statements of src/db/mutations, src/db/queries,
- * src/db/entities.ts, src/db/relations.ts and src/audit/auditLog.ts need of it. A new table
- * or statement needs an entry here; test/db/appRole.test.ts fails until it has one.
+ * src/db/entities.ts, src/db/relations.ts and src/db/insertAuditEvents.ts need of it. A new
+ * table or statement needs an entry here; test/db/appRole.test.ts fails until it has one.
+ * Writes are granted on the columns the API writes, so that the role cannot forge what the
+ * server assigns (ids, tenants, owners, timestamps); a write that names another column fails.
  */
-export const APP_TABLE_PRIVILEGES: Readonly<Record<string, ReadonlyArray<TablePrivilege>>> = {
+export const APP_TABLE_PRIVILEGES: Readonly<Record<string, ReadonlyArray<TableGrant>>> = {
   // No statement of the API reads it: foreign-key checks run as the referenced table's owner.
   tenants: [],
   departments: ['SELECT'],
-  doctors: ['SELECT', 'UPDATE'],
-  // UPDATE also covers the row locks (FOR UPDATE, FOR SHARE) of care-team and record writes.
-  patients: ['SELECT', 'UPDATE'],
+  // updateDoctor's fields.
+  doctors: [
+    'SELECT',
+    { privilege: 'UPDATE', columns: ['name', 'title', 'specialty', 'department_id'] },
+  ],
+  // updatePatient's and setConsent's fields. UPDATE on any column also covers the row locks
+  // (FOR UPDATE, FOR SHARE) of care-team and record writes.
+  patients: [
+    'SELECT',
+    {
+      privilege: 'UPDATE',
+      columns: ['name', 'phone', 'primary_doctor_id', 'consent_granted', 'updated_at'],
+    },
+  ],
   care_team: ['SELECT', 'INSERT', 'DELETE'],
+  // addMedicalRecord writes every column, id and recorded_at included.
   medical_records: ['SELECT', 'INSERT'],
-  studies: ['SELECT', 'UPDATE'],
-  // Append-only: the API writes events and auditors read them, nothing else.
-  audit_events: ['SELECT', 'INSERT'],
+  // updateStudyReport's fields.
+  studies: ['SELECT', { privilege: 'UPDATE', columns: ['report_status', 'report'] }],
+  // Append-only: the API writes events and auditors read them, nothing else. id and
+  // occurred_at take their defaults, so no event can be back-dated or take another's id.
+  audit_events: ['SELECT', { privilege: 'INSERT', columns: AUDIT_INSERT_COLUMNS }],
 };
 
 /** Thrown by migrate when an existing `caregraph_app` could rewrite the audit trail. */
@@ -128,6 +150,10 @@ async function setPassword(client: postgres.Sql, role: string, verifier: string)
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
+/** `SELECT`, or `INSERT ("a", "b")`: one item of a GRANT's privilege list. */
+const grantText = (grant: TableGrant): string =>
+  typeof grant === 'string' ? grant : `${grant.privilege} (${grant.columns.map(quote).join(', ')})`;
+
 async function grantPrivileges(client: postgres.Sql, name: string): Promise<void> {
   // One transaction: a running API never sees the moment between REVOKE and GRANT.
   await client.begin(async (tx) => {
@@ -147,17 +173,19 @@ async function grantPrivileges(client: postgres.Sql, name: string): Promise<void
       `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`,
       `REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`,
       ...Object.entries(APP_TABLE_PRIVILEGES)
-        .filter(([, privileges]) => privileges.length > 0)
+        .filter(([, grants]) => grants.length > 0)
         .map(
-          ([table, privileges]) =>
-            `GRANT ${privileges.join(', ')} ON TABLE public.${quote(table)} TO ${role}`,
+          ([table, grants]) =>
+            `GRANT ${grants.map(grantText).join(', ')} ON TABLE public.${quote(table)} TO ${role}`,
         ),
     ];
     for (const statement of statements) await tx.unsafe(statement);
 
     // INSERT draws ids from the table's own sequences: nextval needs USAGE (setval, UPDATE).
     const inserting = Object.entries(APP_TABLE_PRIVILEGES)
-      .filter(([, privileges]) => privileges.includes('INSERT'))
+      .filter(([, grants]) =>
+        grants.some((grant) => (typeof grant === 'string' ? grant : grant.privilege) === 'INSERT'),
+      )
       .map(([table]) => table);
     const sequences = await tx<Array<{ name: string }>>`
       select s.relname as name

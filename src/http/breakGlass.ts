@@ -18,12 +18,22 @@ const MAX_BYTES = 4 * MAX_CODE_POINTS;
 // `%` passes unencoded, so that encodeURIComponent's output (which keeps `'()*`) is accepted.
 const EXT_VALUE_PREFIX = /^UTF-8'/i;
 const EXT_VALUE = /^UTF-8'[A-Za-z0-9-]{0,35}'((?:%[0-9A-Fa-f]{2}|[!-$&-~])*)$/i;
+// The same form with any other charset (RFC 8187's mime-charset, then a language tag): only
+// UTF-8 is read, so such a value is refused, never stored as typed. A typed reason can begin
+// like this ("O'Day's …"), so the form counts only with an empty language (`ISO-8859-1''…`) or
+// when no space follows, as in a percent-encoded value.
+const OTHER_EXT_VALUE = /^[!#$%&+\-^_`{}~A-Za-z0-9]{1,40}'(?:'|[A-Za-z0-9-]{1,35}'[^ \t]*$)/;
 // Controls (TAB included: it aligns columns in a report, and no one types it in a reason),
 // format characters (bidi overrides, zero-width characters, BOM), surrogates, private use,
 // unassigned code points and noncharacters, line and paragraph separators (a line break by
-// another name), and whatever Unicode says to render invisibly (the Hangul fillers are letters).
+// another name), and every code point that renders blank but is not white space: whatever
+// Unicode says to render invisibly (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0 are
+// letters to \p{L}, so they would pass for words), and the symbols that draw nothing without
+// being Default_Ignorable, U+2800 BRAILLE PATTERN BLANK and U+1D159 MUSICAL SYMBOL NULL
+// NOTEHEAD. White space (U+00A0, U+2000–U+200A, U+3000…) is allowed: it is never a letter, and
+// a run of it counts as one toward the minimum.
 const NOT_PRINTABLE =
-  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/u;
 // Three letters in a row, each with its combining marks (Devanagari writes vowels as marks).
 const WORD = /(?:\p{L}\p{M}*){3}/u;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -36,8 +46,9 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * or, in RFC 8187 form (`UTF-8''Notfall%3A%20…`), its percent-decoded bytes. It is kept exactly
  * as given (the HTTP parser has trimmed its ends; nothing is collapsed or normalised, not even
  * to NFC, which would change the bytes the clinician's device sent), so the audit trail holds
- * what the clinician wrote. It must be printable text: no controls, format or
- * invisible characters, surrogates, private-use or unassigned code points. It has 10 to 500 code
+ * what the clinician wrote. The RFC 8187 form with another charset than UTF-8 is refused. It
+ * must be printable text: no controls, format or invisible characters (blank symbols such as
+ * U+2800 included), surrogates, private-use or unassigned code points. It has 10 to 500 code
  * points (a run of white space counts as one toward the minimum, so padding is no reason), at
  * most 2000 bytes, and three letters of any script in a row.
  *
@@ -102,6 +113,8 @@ function decode(value: string): string | undefined {
     const encoded = value.length <= 3 * MAX_BYTES + 64 ? EXT_VALUE.exec(value)?.[1] : undefined;
     if (encoded === undefined) return undefined;
     reasonBytes = percentDecode(encoded);
+  } else if (OTHER_EXT_VALUE.test(value)) {
+    return undefined;
   }
   if (reasonBytes.length > MAX_BYTES) return undefined;
   try {

@@ -1,4 +1,5 @@
 import { PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { Lexer, Source, TokenKind, type Token } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { buildCacheKey } from '../cache/cacheKey.js';
 import type { L2Cache } from '../cache/l2Cache.js';
@@ -7,16 +8,16 @@ import type { TrustedOperation } from './trustedDocuments.js';
 
 // A registration is refreshed at most this often, so that a hot query costs no write per use.
 const REFRESH_INTERVAL_MS = 60 * 60 * 1000;
-// A string literal in a document may be a name or a search term: such a document is kept no
-// longer than PHI may be.
-const STRING_LITERAL = /"(?:[^"\\]|\\.)*"|"""/;
+// A string literal (block strings included) or a comment in a document may be a name or a
+// search term: such a document is kept no longer than PHI may be.
+const LITERALS: ReadonlySet<TokenKind> = new Set([TokenKind.STRING, TokenKind.BLOCK_STRING]);
 
 /**
  * Apollo's persisted-query cache. A manifest id answers with the manifest's body, from
  * memory, and is never registered. Any other hash is an automatic persisted query, kept in L2
  * itself so that a query registered on one instance runs on every other: sealed like every L2
  * value, for `ttlSeconds` since its last use, or for at most 300 s when its text holds a string
- * literal.
+ * literal or a comment.
  */
 export function createApqCache(
   l2: L2Cache,
@@ -30,7 +31,7 @@ export function createApqCache(
       {
         key: keyOf(hash),
         plaintext: query,
-        policy: STRING_LITERAL.test(query)
+        policy: mayHoldPhi(query)
           ? { cacheClass: 'phi', maxAgeSeconds: ttlSeconds }
           : { cacheClass: 'reference', maxAgeSeconds: ttlSeconds },
       },
@@ -58,4 +59,24 @@ export function createApqCache(
     },
     delete: () => Promise.resolve(true),
   });
+}
+
+/**
+ * Whether a document's text holds a string literal or a comment, by graphql's own lexer, so that
+ * a `#` inside a string, or a quote inside a comment, is read as the parser reads it. Text the
+ * lexer refuses counts as holding one: it is kept no longer than PHI either way.
+ */
+function mayHoldPhi(query: string): boolean {
+  try {
+    const lexer = new Lexer(new Source(query));
+    let token: Token;
+    do {
+      token = lexer.advance();
+      // advance() steps over comments, but links the last one before what it returns (EOF too).
+      if (LITERALS.has(token.kind) || token.prev?.kind === TokenKind.COMMENT) return true;
+    } while (token.kind !== TokenKind.EOF);
+    return false;
+  } catch {
+    return true;
+  }
 }

@@ -1,5 +1,5 @@
-import { getTableName, is } from 'drizzle-orm';
-import { PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns, getTableName, is } from 'drizzle-orm';
+import { PgTable, getTableConfig } from 'drizzle-orm/pg-core';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { APP_TABLE_PRIVILEGES, scramVerifier } from '../../src/db/appRole.js';
@@ -14,8 +14,30 @@ describe('appRole', () => {
     expect(Object.keys(APP_TABLE_PRIVILEGES).sort()).toEqual(schemaTables);
   });
 
-  it('grants audit_events INSERT and SELECT only', () => {
-    expect([...(APP_TABLE_PRIVILEGES.audit_events ?? [])].sort()).toEqual(['INSERT', 'SELECT']);
+  it('grants audit_events SELECT, and INSERT on every column but id and occurred_at', () => {
+    const columns = Object.values(getTableColumns(tables.auditEvents))
+      .map((column) => column.name)
+      .filter((name) => name !== 'id' && name !== 'occurred_at');
+    const [select, insert, ...others] = APP_TABLE_PRIVILEGES.audit_events ?? [];
+    expect(select).toBe('SELECT');
+    expect(typeof insert === 'object' && insert.privilege).toBe('INSERT');
+    expect(typeof insert === 'object' && [...insert.columns].sort()).toEqual(columns.sort());
+    expect(others).toEqual([]);
+  });
+
+  it('names only columns of the table in a column grant', () => {
+    const byName = new Map<string, string[]>(
+      Object.values(tables)
+        .filter((value) => is(value, PgTable))
+        .map((table) => [getTableName(table), getTableConfig(table).columns.map((c) => c.name)]),
+    );
+    for (const [table, grants] of Object.entries(APP_TABLE_PRIVILEGES)) {
+      for (const grant of grants) {
+        if (typeof grant === 'string') continue;
+        expect(grant.columns.length, table).toBeGreaterThan(0);
+        for (const column of grant.columns) expect(byName.get(table), table).toContain(column);
+      }
+    }
   });
 
   it('builds the SCRAM-SHA-256 verifier of RFC 7677, in the form Postgres stores', () => {

@@ -20,7 +20,8 @@ describe.skipIf(run === null)('ensureAppRole', () => {
     const client = postgres(url, { max: 1, onnotice: () => undefined });
     try {
       const [row] = await client<Array<Record<string, boolean>>>`
-        select has_table_privilege(${role}, 'audit_events', 'INSERT') as audit_insert,
+        select has_column_privilege(${role}, 'audit_events', 'actor_id', 'INSERT') as audit_insert,
+          has_column_privilege(${role}, 'audit_events', 'id', 'INSERT') as audit_insert_id,
           has_table_privilege(${role}, 'audit_events', 'DELETE') as audit_delete,
           has_table_privilege(${role}, 'departments', 'SELECT') as departments_select,
           has_table_privilege(${role}, 'tenants', 'SELECT') as tenants_select`;
@@ -65,6 +66,7 @@ describe.skipIf(run === null)('ensureAppRole', () => {
     for (const url of urls) {
       expect(await privileges(url)).toEqual({
         audit_insert: true,
+        audit_insert_id: false,
         audit_delete: false,
         departments_select: true,
         tenants_select: false,
@@ -77,15 +79,21 @@ describe.skipIf(run === null)('ensureAppRole', () => {
     const client = postgres(url, { max: 1, onnotice: () => undefined });
     try {
       await client.unsafe(`grant delete on audit_events to "${role}"`);
+      await client.unsafe(`grant insert (id) on audit_events to "${role}"`);
       await client.unsafe(`grant select on tenants to "${role}"`);
       await client.unsafe(`revoke select on departments from "${role}"`);
-      expect(await privileges(url)).toMatchObject({ audit_delete: true, tenants_select: true });
+      expect(await privileges(url)).toMatchObject({
+        audit_delete: true,
+        audit_insert_id: true,
+        tenants_select: true,
+      });
       await ensureAppRole(client, { role });
     } finally {
       await client.end();
     }
     expect(await privileges(url)).toEqual({
       audit_insert: true,
+      audit_insert_id: false,
       audit_delete: false,
       departments_select: true,
       tenants_select: false,
@@ -131,10 +139,10 @@ describe.skipIf(run === null)('ensureAppRole', () => {
           expect(refused).toBeInstanceOf(AppRoleError);
           expect((refused as Error).message).toMatch(problem);
           // Refused before the grants: the privilege taken away stays away. (Read from the
-          // table's ACL: a member of the owner holds every privilege through the owner.)
+          // columns' ACLs: a member of the owner holds every privilege through the owner.)
           const [acl] = await client<Array<{ granted: boolean }>>`
-            select exists (select from pg_class c, aclexplode(c.relacl) a
-              where c.oid = 'audit_events'::regclass and a.privilege_type = 'INSERT'
+            select exists (select from pg_attribute c, aclexplode(c.attacl) a
+              where c.attrelid = 'audit_events'::regclass and a.privilege_type = 'INSERT'
                 and a.grantee = (select oid from pg_roles where rolname = ${role})) as granted`;
           expect(acl?.granted).toBe(false);
         } finally {

@@ -96,6 +96,7 @@ describe('break-glass reasons', () => {
     const reasons = [
       'Notfall: Bewusstlosigkeit, Allergie unbekannt — 急患',
       'Unconscious  in the ED,   no next of kin',
+      'Unconscious\u2003in the ED,\u2009no\u200aID',
       'Ασθενής αναίσθητος στα επείγοντα',
       '急患'.repeat(250),
     ];
@@ -143,6 +144,13 @@ describe('break-glass reasons', () => {
       ['blank', ['          ']],
       ['no-break spaces only', ['\u00a0'.repeat(12)]],
       ['no words', ['1234567890 !!! ???']],
+      ['U+2800 BRAILLE PATTERN BLANK', ['Unconscious Zebracanary\u2800patient in ED']],
+      ['U+1D159 MUSICAL SYMBOL NULL NOTEHEAD', ['Unconscious Zebracanary\u{1d159} in ED']],
+      ['padded with U+2800', [`${'\u2800'.repeat(12)} Zebracanary`]],
+      ['U+3164 HANGUL FILLER', ['Unconscious Zebracanary\u3164patient in ED']],
+      ['em spaces only', ['abc' + '\u2003'.repeat(12)]],
+      ['an ISO-8859-1 RFC 8187 value', ["ISO-8859-1''Notfall%20Zebracanary%20%C4rztin"]],
+      ['a windows-1252 RFC 8187 value', ["windows-1252'de'Notfall%20Zebracanary%20im%20ED"]],
       ['the header twice', ['Unconscious Zebracanary', 'patient in the ED']],
     ];
     const results = await Promise.all(cases.map(([, values]) => emergencyRead(refused, values)));

@@ -93,6 +93,59 @@ describe('checkBreakGlass', () => {
     expect(codeOf(wire(`\ufeff${base}`))).toBe('BREAK_GLASS_REASON_REQUIRED');
   });
 
+  it('refuses blank symbols that are not Default_Ignorable, and the Hangul fillers, wherever they stand', () => {
+    // U+2800 and U+1D159 are symbols (So) that draw nothing; the fillers are letters (Lo).
+    for (const char of ['\u2800', '\u{1d159}', '\uffa0', '\u3164', '\u115f', '\u1160']) {
+      const label = `U+${char.codePointAt(0)?.toString(16) ?? ''}`;
+      for (const reason of [
+        `Unconscious patient${char}in the ED`,
+        `${char}Unconscious patient in the ED`,
+        `${char.repeat(12)} abc`,
+        `abc${char.repeat(3)}1234567890`,
+        `UTF-8''Unconscious%20patient${encodeURIComponent(char)}in%20the%20ED`,
+      ]) {
+        expect(codeOf(wire(reason)), `${label} in ${reason}`).toBe('BREAK_GLASS_REASON_REQUIRED');
+      }
+    }
+  });
+
+  it('takes U+2000 to U+200A as white space: kept inside a reason, never letters, one toward the minimum', () => {
+    for (let code = 0x2000; code <= 0x200a; code++) {
+      const space = String.fromCodePoint(code);
+      const label = `U+${code.toString(16)}`;
+      const reason = `Unconscious${space}patient${space.repeat(3)}in the ED`;
+      expect(reasonOf(wire(reason)), label).toBe(reason);
+      expect(codeOf(wire(`abc${space.repeat(12)}`)), label).toBe('BREAK_GLASS_REASON_REQUIRED');
+      expect(codeOf(wire(`abc${space.repeat(12)}d`)), label).toBe('BREAK_GLASS_REASON_REQUIRED');
+      expect(codeOf(wire(`a${space}b${space}c${space}d${space}e${space}f`)), label).toBe(
+        'BREAK_GLASS_REASON_REQUIRED',
+      );
+    }
+  });
+
+  it('refuses the RFC 8187 form with any charset but UTF-8, rather than storing it as typed', () => {
+    for (const value of [
+      "ISO-8859-1''Notfall%20%C4rztin%20gerufen",
+      "iso-8859-1'de'Notfall%20%C4rztin%20gerufen",
+      "windows-1252''Notfall%3A%20bewusstlos",
+      "US-ASCII''Unconscious%20patient%20in%20ED",
+      "UTF-16''%00U%00n%00c%00o%00n%00s%00c%00i%00o%00u%00s",
+      "utf8''Unconscious%20patient%20in%20ED",
+      "ISO-8859-1''Notfall Arztin gerufen, unencoded",
+      "ISO-8859-1'de'Notfall,%C4rztin,gerufen",
+    ]) {
+      expect(codeOf(wire(value)), value).toBe('BREAK_GLASS_REASON_REQUIRED');
+    }
+    // Typed reasons that merely begin with apostrophes are text, not the encoded form.
+    for (const reason of [
+      "O'Day's daughter reports an overdose",
+      "Rock'n'roll concert, unconscious in the ED",
+      "D'Angelo unconscious in the ED, no ID",
+    ]) {
+      expect(reasonOf(wire(reason)), reason).toBe(reason);
+    }
+  });
+
   it('refuses bytes that are not UTF-8, rather than storing U+FFFD', () => {
     const text = Buffer.from('Unconscious patient ', 'utf8');
     for (const bad of [
