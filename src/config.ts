@@ -19,6 +19,8 @@ export const CONFIG_ENV_VARS = [
   'CACHE_BREAKER_RESET_MS',
   'CACHE_KEY_PREFIX',
   'L2_MEMORY_MAX_BYTES',
+  'NEAR_CACHE_TTL_MS',
+  'NEAR_CACHE_MAX_BYTES',
   'JWT_SECRET',
   'JWT_ISSUER',
   'JWT_AUDIENCE',
@@ -61,7 +63,11 @@ export interface Config {
     readonly audience: string | undefined;
   };
   readonly cache: {
-    /** Every L2 command gives up after this long and the read goes to Postgres. */
+    /**
+     * An L2 round trip fails after this long of event-loop time (time the process spent on its
+     * own work does not count), and the read goes to Postgres. 50 ms by default, from
+     * measurement: see the README, "When Redis is slow or down".
+     */
     readonly commandTimeoutMs: number;
     /** How long the breaker stays open before it probes L2 again. */
     readonly breakerResetMs: number;
@@ -69,6 +75,10 @@ export interface Config {
     readonly keyPrefix: string;
     /** The bound on the in-process L2 used when REDIS_URL is unset. */
     readonly memoryMaxBytes: number;
+    /** How long decoded entries stay in the near cache at most, in ms (0: no near cache). */
+    readonly nearTtlMs: number;
+    /** The bound on the near cache's memory, in bytes (0: no near cache). */
+    readonly nearMaxBytes: number;
   };
   /** AES-256 keys; the first one seals new cache entries, all of them open old ones. */
   readonly cacheEncryptionKeys: ReadonlyArray<Buffer>;
@@ -139,6 +149,10 @@ const envSchema = z.object({
     .regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 of a-z, 0-9, _ and -')
     .default('cg'),
   L2_MEMORY_MAX_BYTES: intInRange(1024 * 1024, 16 * 1024 * 1024 * 1024, 64 * 1024 * 1024),
+  // A few seconds at most (SPEC §2.12): a copy is served only under the stamps a request read,
+  // and never past its own TTL, but it is memory held for sessions that may have gone.
+  NEAR_CACHE_TTL_MS: intInRange(0, 10_000, 3_000),
+  NEAR_CACHE_MAX_BYTES: intInRange(0, 4 * 1024 * 1024 * 1024, 32 * 1024 * 1024),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
@@ -232,6 +246,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       breakerResetMs: e.CACHE_BREAKER_RESET_MS,
       keyPrefix: e.CACHE_KEY_PREFIX,
       memoryMaxBytes: e.L2_MEMORY_MAX_BYTES,
+      nearTtlMs: e.NEAR_CACHE_TTL_MS,
+      nearMaxBytes: e.NEAR_CACHE_MAX_BYTES,
     }),
     cacheEncryptionKeys: Object.freeze(cacheEncryptionKeys),
     introspection: !production,

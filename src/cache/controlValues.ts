@@ -54,6 +54,10 @@ export function isControlToken(plaintext: string | undefined): plaintext is stri
 // A read sent before a replacement landed may come back with the value it replaced; for this
 // long, seeing that same value again is that race, not a new fault.
 const REPLACED_MEMORY_MS = 1_000;
+// Two refused creations of one key this close together are no race between two processes.
+const REFUSED_MEMORY_MS = 10_000;
+// What a key of another Redis type holds, as far as a replacement's memory is concerned.
+const NOT_A_STRING = '\u0000not a string';
 
 /**
  * Replaces control values that are present in L2 but fail to open, counting each replacement
@@ -68,6 +72,13 @@ export interface ControlRepair {
    * A replacement is only an invalidation, and a later request reads it like any other.
    */
   replace(key: string, found: string, kind: 'epoch' | 'generation', policy: ControlPolicy): void;
+  /**
+   * Records that `key`, read absent, could not be created "if absent". Once is the ordinary
+   * race with another process that created it first. Twice in a row means a key that MGET
+   * reads as absent but that exists, a key of another Redis type (a hash, a list), which SET NX
+   * can never replace: it is overwritten like a value that fails to open.
+   */
+  creationRefused(key: string, kind: 'epoch' | 'generation', policy: ControlPolicy): void;
   /** Resolves once every replacement started so far has settled. */
   settled(): Promise<void>;
 }
@@ -81,7 +92,16 @@ export function createControlRepair(deps: {
   const { store, sealer, metrics, logger } = deps;
   const inFlight = new Map<string, Promise<void>>();
   const replaced = new LRUCache<string, string>({ max: 10_000, ttl: REPLACED_MEMORY_MS });
-  return {
+  const refused = new LRUCache<string, true>({ max: 10_000, ttl: REFUSED_MEMORY_MS });
+  const repair: ControlRepair = {
+    creationRefused: (key, kind, policy) => {
+      if (!refused.has(key)) {
+        refused.set(key, true);
+        return;
+      }
+      refused.delete(key);
+      repair.replace(key, NOT_A_STRING, kind, policy);
+    },
     replace: (key, found, kind, policy) => {
       if (inFlight.has(key) || replaced.get(key) === found) return;
       // Counted when sent: a write that timed out may still have landed.
@@ -101,4 +121,5 @@ export function createControlRepair(deps: {
       await Promise.all(inFlight.values());
     },
   };
+  return repair;
 }

@@ -38,11 +38,7 @@ export function createL2(deps: {
     deps.store ??
     (config.redisUrl === undefined
       ? createMemoryStore({ maxBytes: config.cache.memoryMaxBytes, onError })
-      : createRedisStore({
-          url: config.redisUrl,
-          commandTimeoutMs: config.cache.commandTimeoutMs,
-          onError,
-        }));
+      : createRedisStore({ url: config.redisUrl, onError }));
   const [firstKey] = config.cacheEncryptionKeys;
   if (firstKey === undefined) throw new Error('no cache encryption key');
   return createL2Cache({
@@ -62,5 +58,6 @@ export function createL2(deps: {
     },
     metrics,
     logger,
+    near: { ttlMs: config.cache.nearTtlMs, maxBytes: config.cache.nearMaxBytes },
   });
 }

@@ -10,6 +10,12 @@ import {
   LONG_CONTROL_POLICY,
 } from './controlValues.js';
 import type { GuardedStore } from './guardedStore.js';
+import {
+  createNearCache,
+  DEFAULT_NEAR_CACHE,
+  type NearCache,
+  type NearCacheOptions,
+} from './nearCache.js';
 import { createRequestCache } from './requestCache.js';
 import type { Sealer } from './sealer.js';
 import { createSingleFlight, type SingleFlight } from './singleFlight.js';
@@ -38,6 +44,8 @@ export interface L2Cache {
   /** record/study id → patient id, learnt from every load; a record never changes patient. */
   readonly patientOf: LRUCache<string, string>;
   readonly metrics: CacheMetrics;
+  /** Decoded entries kept in this process, served only under the stamps a request read. */
+  readonly near: NearCache;
   forRequest(tenantId: string): RequestCache;
   /**
    * Makes every entry under these scopes unreadable, trying a few times. When L2 still cannot
@@ -60,6 +68,8 @@ export interface L2Cache {
 export interface EntryRead {
   readonly key: string;
   readonly scope: GenerationScope;
+  /** The metric label of the entry (`Patient`, `[MedicalRecord]`), for near-cache hits. */
+  readonly type?: string;
 }
 
 export interface EntryWrite extends EntryRead {
@@ -69,7 +79,10 @@ export interface EntryWrite extends EntryRead {
 
 /**
  * A request's view of L2. It reads each control value (epoch, generations) at most once per
- * request, in the same round trip as the entries that need it.
+ * request, in the same round trip as the entries that need it. An entry whose decoded copy is
+ * in the near cache under the stamp the request read is served from it without being fetched;
+ * it counts as an L2 hit like any other (it is one: its stamp was read from L2 this request),
+ * and as a hit of layer `near` too.
  */
 export interface RequestCache {
   readonly tenantId: string;
@@ -98,8 +111,11 @@ export function createL2Cache(deps: {
   readonly space: KeySpace;
   readonly metrics: CacheMetrics;
   readonly logger: Logger;
+  /** The near cache's bounds; the defaults when absent. */
+  readonly near?: NearCacheOptions;
 }): L2Cache {
   const { store, sealer, space, metrics, logger } = deps;
+  const near = createNearCache(deps.near ?? DEFAULT_NEAR_CACHE);
   const epochKey = buildCacheKey(space, { kind: 'epoch' });
   const repair = createControlRepair({ store, sealer, metrics, logger });
   let flushing: Promise<boolean> | undefined;
@@ -110,6 +126,7 @@ export function createL2Cache(deps: {
       { key: epochKey, plaintext: freshToken(), policy: LONG_CONTROL_POLICY },
     ]);
     if (ok) {
+      near.clear();
       metrics.epochBumps.inc();
       logger.warn('L2 flushed logically: new epoch');
     }
@@ -121,10 +138,14 @@ export function createL2Cache(deps: {
     store,
     sealer,
     metrics,
+    near,
     singleFlight: createSingleFlight(),
     patientOf: new LRUCache({ max: 200_000 }),
     forRequest: (tenantId) => createRequestCache(cache, sealer, repair, tenantId, epochKey),
     invalidate: async (tenantId, scopes) => {
+      // This process drops its copies at once, whatever L2 says; the new generations then make
+      // every other process's copies unservable, and dropped when it reads them.
+      near.drop(scopes.map((scope) => generationKey(space, tenantId, scope)));
       for (let attempt = 1; attempt <= INVALIDATION_ATTEMPTS; attempt++) {
         const writes = scopes.map((scope) => ({
           key: generationKey(space, tenantId, scope),
@@ -166,6 +187,7 @@ export function createL2Cache(deps: {
     close: async () => {
       if (retryTimer !== undefined) clearInterval(retryTimer);
       await repair.settled();
+      near.clear();
       await store.close();
     },
   };

@@ -2,25 +2,33 @@ import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry, CacheStore } from './store.js';
 
+/** What Keyv keeps per key with its serialization off: the value and its expiry. */
+interface Stored {
+  readonly value: string;
+  readonly expires?: number;
+}
+
 /**
  * The L2 used when no REDIS_URL is set: Keyv over an LRU bounded by the bytes it holds. Keyv
  * enforces each entry's TTL; the LRU evicts the least recently used entries past `maxBytes`.
- * Writes run one at a time, so that "set if absent" is atomic as it is in Redis.
+ * Keyv's JSON serialization is off: the LRU holds Keyv's `{ value, expires }` objects as they
+ * are, and a value is the sealed string itself, parsed by nobody until it is opened. Writes run
+ * one at a time, so that "set if absent" is atomic as it is in Redis.
  */
 export function createMemoryStore(options: {
   readonly maxBytes: number;
   readonly onError: (error: unknown) => void;
 }): CacheStore {
-  const lru = new LRUCache<string, string>({
+  const lru = new LRUCache<string, Stored>({
     maxSize: options.maxBytes,
-    // Strings are UTF-16 in memory; the key costs about as much again.
-    sizeCalculation: (value, key) => (value.length + key.length) * 2 || 1,
+    // Strings are UTF-16 in memory at worst; the key costs about as much again.
+    sizeCalculation: (stored, key) => (stored.value.length + key.length) * 2 + 32,
   });
   // Keyv passes a TTL as a third argument to set(), which lru-cache reads as an options object;
   // Keyv keeps the expiry itself, so the LRU gets a plain Map-shaped view.
   const mapView = {
     get: (key: string) => lru.get(key),
-    set: (key: string, value: string) => {
+    set: (key: string, value: Stored) => {
       lru.set(key, value);
       return mapView;
     },
@@ -30,7 +38,13 @@ export function createMemoryStore(options: {
     },
     has: (key: string) => lru.has(key),
   };
-  const keyv = new Keyv<string>({ store: mapView, useKeyPrefix: false, throwOnErrors: true });
+  const keyv = new Keyv<string>({
+    store: mapView,
+    useKeyPrefix: false,
+    throwOnErrors: true,
+    serialize: undefined,
+    deserialize: undefined,
+  });
   keyv.namespace = undefined;
   keyv.on('error', options.onError);
 

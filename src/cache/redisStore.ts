@@ -1,12 +1,10 @@
-import { createClient, createKeyv, type default as KeyvRedis } from '@keyv/redis';
+import { createClient, createKeyv } from '@keyv/redis';
 import type { Keyv } from 'keyv';
-import type { CacheEntry, CacheStore } from './store.js';
+import type { CacheStore } from './store.js';
 
 export interface RedisStoreOptions {
   /** A redis:// or rediss:// (TLS) URL. */
   readonly url: string;
-  /** A command not answered within this long is dropped from the client's queue and fails. */
-  readonly commandTimeoutMs: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -14,13 +12,18 @@ export interface RedisStoreOptions {
  * The shared L2: Keyv over @keyv/redis. `getMany` is one MGET and `setMany` one MULTI, each
  * entry with its own PX and each touched key a PEXPIRE. Commands fail at once while
  * disconnected instead of queueing, so the breaker above sees an outage immediately; the
- * client reconnects by itself.
+ * client reconnects by itself. Timeouts are the guard's (`guardedStore.ts`), never the client's.
  */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
   const client = createClient({
     url: options.url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: options.commandTimeoutMs },
+    // No per-command timeout, on purpose. node-redis 5 (through 5.12) drops a timed-out command
+    // from its write queue with a list removal that corrupts the queue when two commands
+    // queued in a row both time out before they are written, which a busy event loop makes
+    // routine: from then on nothing is ever written again on a socket that looks healthy
+    // (node-redis#3320, fixed in 6.x, which @keyv/redis 5 does not take). It also costs an
+    // AbortSignal and a timer per command, and measures the event loop rather than Redis.
     socket: {
       connectTimeout: 2_000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
@@ -34,10 +37,19 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     throwOnConnectError: true,
   }) as Keyv<string>;
   keyv.on('error', options.onError);
-  const adapter = keyv.store as KeyvRedis<string>;
+  // Keyv is the store's contract, not its hot path: values are this store's own binary frames
+  // (see `encodeStoredValue`), read and written through node-redis directly, and Keyv's JSON
+  // wrapper is switched off so that it adds none of its own.
+  keyv.serialize = undefined;
+  keyv.deserialize = undefined;
+  // MGET answers with Buffers, not UTF-8 text: a sealed value is bytes.
+  const binary = client.withTypeMapping({ [BLOB_STRING]: Buffer });
 
   const connected = async () => {
     if (!client.isOpen) await client.connect();
+    // While reconnecting node-redis refuses single commands (disableOfflineQueue) but queues a
+    // MULTI until the socket is back, to land arbitrarily late: refuse it too.
+    if (!client.isReady) throw new Error('L2 is reconnecting');
     return client;
   };
 
@@ -46,19 +58,21 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     getMany: async (keys) => {
       if (keys.length === 0) return [];
       await connected();
-      // Raw values through the adapter, decoded one by one: Keyv would fail the whole MGET on
-      // one value that is not JSON, and a garbage epoch would then take every read with it.
-      const raw = await adapter.getMany([...keys]);
-      return raw.map(deserialize);
+      // Each value decoded alone: one that is not ours never fails the others, and a garbage
+      // epoch never takes every read with it.
+      const raw = await binary.mGet([...keys]);
+      return raw.map(decodeStoredValue);
     },
     setMany: async (entries, touch = []) => {
       if (entries.length === 0 && touch.length === 0) return;
       const redis = await connected();
-      // Redis expires the key (PX), and a value without Keyv's own "expires" is never judged
-      // expired by another instance's clock. PEXPIRE on a missing key is a no-op.
+      // Redis expires the key (PX); the store adds no expiry of its own (an entry's sealed TTL
+      // is the request cache's to check). PEXPIRE on a missing key is a no-op.
       const multi = redis.multi();
       for (const entry of entries) {
-        multi.set(entry.key, serialize(entry), { expiration: { type: 'PX', value: entry.ttlMs } });
+        multi.set(entry.key, encodeStoredValue(entry.value), {
+          expiration: { type: 'PX', value: entry.ttlMs },
+        });
       }
       for (const t of touch) multi.pExpire(t.key, t.ttlMs);
       await multi.exec();
@@ -68,7 +82,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
       const redis = await connected();
       const multi = redis.multi();
       for (const entry of entries) {
-        multi.set(entry.key, serialize(entry), {
+        multi.set(entry.key, encodeStoredValue(entry.value), {
           condition: 'NX',
           expiration: { type: 'PX', value: entry.ttlMs },
         });
@@ -95,19 +109,31 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
   };
 }
 
-// Keyv's format, so that Keyv's getMany reads the value back.
-function serialize(entry: CacheEntry): string {
-  return JSON.stringify({ value: entry.value });
+// RESP_TYPES.BLOB_STRING of node-redis ('$'), which @keyv/redis does not re-export.
+const BLOB_STRING = 36;
+// A value's first byte says how its string is stored. Neither byte ever starts UTF-8 text, so a
+// value another writer left (or one of Keyv's JSON wrappers) reads as present but not ours.
+const LATIN1 = 0xf5;
+const UTF8 = 0xf6;
+const WIDE = /[\u0100-\uffff]/;
+
+/**
+ * A value as this store keeps it in Redis: a tag byte, then the string's bytes. A sealed value
+ * is a binary string (every character a byte) and is kept byte for byte; any other string as
+ * UTF-8.
+ */
+export function encodeStoredValue(value: string): Buffer {
+  const wide = WIDE.test(value);
+  const bytes = Buffer.allocUnsafe(1 + (wide ? Buffer.byteLength(value, 'utf8') : value.length));
+  bytes[0] = wide ? UTF8 : LATIN1;
+  bytes.write(value, 1, wide ? 'utf8' : 'latin1');
+  return bytes;
 }
 
-/** A raw Redis value in Keyv's format; '' when it is present but not something we wrote. */
-function deserialize(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(raw) as { value?: unknown; expires?: unknown } | null;
-    if (typeof parsed?.expires === 'number' && parsed.expires <= Date.now()) return undefined;
-    return typeof parsed?.value === 'string' ? parsed.value : '';
-  } catch {
-    return '';
-  }
+/** A raw Redis value; '' when it is present but not something this store wrote. */
+function decodeStoredValue(raw: Buffer | null): string | undefined {
+  if (raw === null) return undefined;
+  if (raw[0] === LATIN1) return raw.toString('latin1', 1);
+  if (raw[0] === UTF8) return raw.toString('utf8', 1);
+  return '';
 }

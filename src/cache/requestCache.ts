@@ -3,20 +3,20 @@ import type { GenerationScope } from './cacheKey.js';
 import {
   controlPolicyOf,
   freshToken,
-  generationKey,
-  isControlToken,
   LONG_CONTROL_POLICY,
   PATIENT_CONTROL_POLICY,
   type ControlPolicy,
   type ControlRepair,
 } from './controlValues.js';
+import { EXPIRED, OTHER_STAMP, readEntryFrame } from './entryFrame.js';
 import type { EntryRead, L2Cache, RequestCache } from './l2Cache.js';
+import type { NearCopy } from './nearCache.js';
+import { createRequestControl } from './requestControl.js';
 import type { Sealer } from './sealer.js';
 import { writeToL2, type L2Touch, type L2Write } from './writeToL2.js';
 
 // A control value this request saw absent is created "if absent" only this soon after.
 const CREATE_WINDOW_MS = (PHI_MAX_AGE_CAP_SECONDS * 1000) / 2;
-const UNREADABLE = Symbol('unreadable control value');
 
 /**
  * A request's view of L2 (see `RequestCache`), over the process-wide cache.
@@ -30,87 +30,133 @@ export function createRequestCache(
   tenantId: string,
   epochKey: string,
 ): RequestCache {
-  const { store, space, metrics } = cache;
-  const tenantKey = generationKey(space, tenantId, { kind: 'tenant' });
-  // Control values as this request read them: a token, null when absent, UNREADABLE when
-  // present but failing to open (this request stamps nothing under it), or not yet read.
-  const control = new Map<string, string | null | typeof UNREADABLE>();
-  // When this request saw each absent control value absent.
-  const absentAt = new Map<string, number>();
+  const { store, space, metrics, near } = cache;
+  const control = createRequestControl({
+    space,
+    tenantId,
+    epochKey,
+    sealer,
+    metrics,
+    near,
+    repair,
+  });
+  const { tenantKey, generationKeyOf, stampAt } = control;
   // Creations under way, so that two writes of one request never race to create one value.
   const creating = new Map<string, Promise<void>>();
+  const stampOf = (scope: GenerationScope) => stampAt(generationKeyOf(scope));
 
-  const stampOf = (scope: GenerationScope): string | undefined => {
-    const epoch = control.get(epochKey);
-    const tenant = control.get(tenantKey);
-    const generation = control.get(generationKey(space, tenantId, scope));
-    if (typeof epoch !== 'string' || typeof tenant !== 'string') return undefined;
-    if (typeof generation !== 'string') return undefined;
-    return `${epoch}.${tenant}.${generation}`;
-  };
-
-  const open = (key: string, sealed: string | undefined): string | undefined => {
-    if (sealed === undefined) return undefined;
-    const plaintext = sealer.open(key, sealed);
-    if (plaintext === undefined) metrics.unsealFailures.inc();
-    return plaintext;
-  };
-
-  /** Records a control value as read; `scope` is undefined for the epoch. */
-  const learnControl = (
-    key: string,
+  /** An entry fetched from L2: served (and kept near) only under the stamp this request read. */
+  const decode = (
+    entry: EntryRead,
+    scopeKey: string,
     sealed: string | undefined,
-    scope: GenerationScope | undefined,
-  ): void => {
-    if (sealed === undefined) {
-      control.set(key, null);
-      absentAt.set(key, performance.now());
-      return;
+    nowMs: number,
+    keepNear: boolean,
+  ): unknown => {
+    const plaintext = control.open(entry.key, sealed);
+    const stamp = stampAt(scopeKey);
+    if (plaintext === undefined || stamp === undefined) return undefined;
+    const frame = readEntryFrame(plaintext, stamp, nowMs);
+    if (frame === OTHER_STAMP || frame === EXPIRED) return undefined;
+    let value: unknown;
+    try {
+      if (frame === undefined) throw new Error('not an entry frame');
+      value = JSON.parse(frame.json);
+    } catch {
+      // One malformed entry is a miss; it never fails the reads sharing its round trip.
+      metrics.unsealFailures.inc();
+      return undefined;
     }
-    const token = open(key, sealed);
-    if (isControlToken(token)) {
-      control.set(key, token);
-      return;
+    if (keepNear) {
+      near.keep(entry.key, {
+        value,
+        stamp,
+        tenantKey,
+        scopeKey,
+        tenantToken: control.token(tenantKey) ?? '',
+        scopeToken: control.token(scopeKey) ?? '',
+        writtenAtMs: frame.writtenAtMs,
+        ttlMs: frame.ttlMs,
+        jsonLength: frame.json.length,
+      });
     }
-    // Present but unreadable: SET NX would never replace it, and L2 would stay bypassed for as
-    // long as it lives. It is overwritten, and this request caches nothing under it.
-    control.set(key, UNREADABLE);
-    if (scope === undefined) repair.replace(key, sealed, 'epoch', LONG_CONTROL_POLICY);
-    else repair.replace(key, sealed, 'generation', controlPolicyOf(scope));
+    return value;
   };
 
   const readNow = async (
     entries: ReadonlyArray<EntryRead>,
     alsoScopes: ReadonlyArray<GenerationScope>,
   ): Promise<unknown[]> => {
-    if (entries.length === 0 || !(await cache.ensureTrusted())) {
-      return entries.map(() => undefined);
-    }
-    const scopes = [...entries.map((e) => e.scope), ...alsoScopes];
-    const controlScopes = new Map<string, GenerationScope | undefined>([
-      [epochKey, undefined],
-      [tenantKey, { kind: 'tenant' }],
-      ...scopes.map((scope) => [generationKey(space, tenantId, scope), scope] as const),
-    ]);
-    const wantedControl = [...controlScopes.keys()].filter((key) => !control.has(key));
-    const keys = [...wantedControl, ...entries.map((e) => e.key)];
-    const values = await store.getMany(keys);
-    if (values === undefined) return entries.map(() => undefined);
-    wantedControl.forEach((key, i) => {
-      learnControl(key, values[i], controlScopes.get(key));
+    const misses = () => entries.map(() => undefined);
+    if (entries.length === 0 || !(await cache.ensureTrusted())) return misses();
+    // Near copies are served only while L2 itself is read: never with the breaker open.
+    const useNear = near.enabled && !store.open;
+    const scopeKeys = entries.map((entry) => generationKeyOf(entry.scope));
+    // Control values this request has not read yet, with their scope (undefined: the epoch).
+    const wanted = new Map<string, GenerationScope | undefined>();
+    const want = (key: string, scope: GenerationScope | undefined) => {
+      if (!control.has(key) && !wanted.has(key)) wanted.set(key, scope);
+    };
+    want(epochKey, undefined);
+    want(tenantKey, { kind: 'tenant' });
+    entries.forEach((entry, i) => {
+      want(scopeKeys[i] as string, entry.scope);
     });
-    return entries.map((entry, i) => {
-      const plaintext = open(entry.key, values[wantedControl.length + i]);
-      if (plaintext === undefined) return undefined;
-      try {
-        const { s: stamp, v: value } = JSON.parse(plaintext) as { s: string; v: unknown };
-        return stamp === stampOf(entry.scope) ? value : undefined;
-      } catch {
-        // One malformed entry is a miss; it never fails the reads sharing its round trip.
-        metrics.unsealFailures.inc();
+    for (const scope of alsoScopes) want(generationKeyOf(scope), scope);
+
+    // An entry with a near copy is not fetched: the copy is checked against the stamp this
+    // request read, earlier or in this round trip. A copy under a stamp already known to differ
+    // is stale, and the entry is fetched instead.
+    const copies: Array<NearCopy | undefined> = [];
+    const fetched: string[] = [];
+    const fetchedAt: number[] = [];
+    const stampKnown = !wanted.has(epochKey) && !wanted.has(tenantKey);
+    entries.forEach((entry, i) => {
+      const scopeKey = scopeKeys[i] as string;
+      const copy = useNear ? near.get(entry.key) : undefined;
+      if (copy !== undefined) {
+        if (!stampKnown || wanted.has(scopeKey) || stampAt(scopeKey) === copy.stamp) {
+          copies[i] = copy;
+          return;
+        }
+        near.delete(entry.key);
+      }
+      fetchedAt[i] = fetched.length;
+      fetched.push(entry.key);
+    });
+
+    const controlKeys = [...wanted.keys()];
+    let values: Array<string | undefined> = [];
+    if (controlKeys.length + fetched.length > 0) {
+      const answer = await store.getMany([...controlKeys, ...fetched]);
+      // L2 cannot be read: nothing is served, not even a near copy.
+      if (answer === undefined) return misses();
+      values = answer;
+    }
+    controlKeys.forEach((key, i) => {
+      control.learn(key, values[i], wanted.get(key));
+    });
+    const nowMs = Date.now();
+    const nearHits = new Map<string, number>();
+    const results = entries.map((entry, i) => {
+      const scopeKey = scopeKeys[i] as string;
+      const copy = copies[i];
+      if (copy === undefined) {
+        const at = controlKeys.length + (fetchedAt[i] ?? 0);
+        return decode(entry, scopeKey, values[at], nowMs, useNear);
+      }
+      if (copy.stamp !== stampAt(scopeKey)) {
+        near.delete(entry.key);
         return undefined;
       }
+      const label = entry.type ?? 'unlabelled';
+      nearHits.set(label, (nearHits.get(label) ?? 0) + 1);
+      return copy.value;
     });
+    for (const [type, hits] of nearHits) {
+      metrics.requests.inc({ layer: 'near', type, result: 'hit' }, hits);
+    }
+    return results;
   };
 
   // Reads asked for in the same tick (the batches of one loader wave, across every loader)
@@ -144,7 +190,7 @@ export function createRequestCache(
     tenantId,
     stampOf,
     forget: (scopes) => {
-      for (const scope of scopes) control.delete(generationKey(space, tenantId, scope));
+      for (const scope of scopes) control.forget(generationKeyOf(scope));
     },
     read: (entries, alsoScopes = []) => {
       if (entries.length === 0) return Promise.resolve([]);
@@ -165,9 +211,7 @@ export function createRequestCache(
       const policies = new Map<string, ControlPolicy>([
         [epochKey, LONG_CONTROL_POLICY],
         [tenantKey, LONG_CONTROL_POLICY],
-        ...entries.map(
-          (e) => [generationKey(space, tenantId, e.scope), controlPolicyOf(e.scope)] as const,
-        ),
+        ...entries.map((e) => [generationKeyOf(e.scope), controlPolicyOf(e.scope)] as const),
       ]);
       const keys = [...policies.keys()];
       await Promise.all(keys.flatMap((key) => creating.get(key) ?? []));
@@ -178,9 +222,10 @@ export function createRequestCache(
       // request's read, so "if absent" proves no bump came between only well within it.
       const now = performance.now();
       const absent = keys.filter((key) => {
-        if (control.get(key) !== null) return false;
-        if (now - (absentAt.get(key) ?? now) < CREATE_WINDOW_MS) return true;
-        control.delete(key);
+        const since = control.absentSince(key);
+        if (since === undefined) return false;
+        if (now - since < CREATE_WINDOW_MS) return true;
+        control.forget(key);
         return false;
       });
       if (absent.length > 0) {
@@ -196,8 +241,12 @@ export function createRequestCache(
           { ifAbsent: true },
         ).then((created) => {
           absent.forEach((key, i) => {
-            if (created?.[i] === true) control.set(key, tokens[i] as string);
-            else control.delete(key);
+            if (created?.[i] === true) control.adopt(key, tokens[i] as string);
+            else control.forget(key);
+            if (created?.[i] === false) {
+              const policy = policies.get(key) ?? LONG_CONTROL_POLICY;
+              repair.creationRefused(key, key === epochKey ? 'epoch' : 'generation', policy);
+            }
             creating.delete(key);
           });
         });
@@ -208,10 +257,12 @@ export function createRequestCache(
       const touch = new Map<string, L2Touch>();
       for (const entry of entries) {
         const stamp = stampOf(entry.scope);
-        if (stamp === undefined) continue;
+        const json = JSON.stringify(entry.value) as string | undefined;
+        if (stamp === undefined || json === undefined) continue;
         writes.push({
           key: entry.key,
-          plaintext: JSON.stringify({ s: stamp, v: entry.value }),
+          plaintext: json,
+          stamp,
           // A patient's entries and search results name patients: never longer than PHI,
           // whatever a directive says (SPEC §2.11).
           policy:
@@ -222,11 +273,14 @@ export function createRequestCache(
         if (entry.scope.kind === 'patient') {
           // The patient's generation is extended in the same MULTI, never rewritten: it then
           // outlives these entries, and a value a writer bumped meanwhile stays bumped.
-          const key = generationKey(space, tenantId, entry.scope);
+          const key = generationKeyOf(entry.scope);
           touch.set(key, { key, policy: PATIENT_CONTROL_POLICY });
         }
       }
       if (writes.length > 0) {
+        // This process's copy of a key it overwrites goes with the old value: a copy is only
+        // ever something read back from L2.
+        for (const write of writes) near.delete(write.key);
         await writeToL2(store, sealer, writes, { ifAbsent: false, touch: [...touch.values()] });
       }
     },

@@ -1,4 +1,5 @@
 import { PHI_MAX_AGE_CAP_SECONDS, type CachePolicy } from '../policy/cachePolicy.js';
+import { frameEntry } from './entryFrame.js';
 import type { GuardedStore } from './guardedStore.js';
 import type { Sealer } from './sealer.js';
 import type { CacheEntry, KeyTouch } from './store.js';
@@ -8,6 +9,12 @@ export interface L2Write {
   /** Plaintext; sealed here, never stored as is. */
   readonly plaintext: string;
   readonly policy: Pick<CachePolicy, 'cacheClass' | 'maxAgeSeconds'>;
+  /**
+   * Set for an entry (not a control value or a document): the stamp it is written under. The
+   * plaintext is then framed with it, the write time and the TTL this write gives the key, and
+   * all of it is sealed (see `entryFrame.ts`), so no reader keeps a copy past that TTL.
+   */
+  readonly stamp?: string;
 }
 
 /** A key whose TTL the write extends to its policy's (capped like any entry), if it exists. */
@@ -19,7 +26,7 @@ export interface L2Touch {
 /**
  * The one function that writes to L2. It seals every value, and it caps PHI at 300 s
  * whatever its caller asks, so no code path can store PHI for longer. Entries whose maxAge is
- * zero are not written. An ordinary write may also `touch` keys, in the same round trip: their
+ * zero are not written, nor entries whose stamp cannot be framed. An ordinary write may also `touch` keys, in the same round trip: their
  * TTLs are extended, their values left as they are; touches go only with at least one entry.
  *
  * @returns for an ordinary write, whether it succeeded; with `ifAbsent`, which entries were
@@ -46,14 +53,17 @@ export function writeToL2(
   },
 ): Promise<boolean | boolean[] | undefined> {
   const entries: CacheEntry[] = [];
+  const now = Date.now();
   for (const write of writes) {
     const ttlSeconds = effectiveTtlSeconds(write.policy);
     if (ttlSeconds <= 0) continue;
-    entries.push({
-      key: write.key,
-      value: sealer.seal(write.key, write.plaintext),
-      ttlMs: ttlSeconds * 1000,
-    });
+    const ttlMs = ttlSeconds * 1000;
+    const plaintext =
+      write.stamp === undefined
+        ? write.plaintext
+        : frameEntry(write.stamp, now, ttlMs, write.plaintext);
+    if (plaintext === undefined) continue;
+    entries.push({ key: write.key, value: sealer.seal(write.key, plaintext), ttlMs });
   }
   if (mode.ifAbsent) return store.setManyIfAbsent(entries);
   const touch: KeyTouch[] = [];

@@ -43,7 +43,11 @@ export async function batchLoadEntities<E extends EntityName>(
   const found = new Map<string, EntityRows[E]>();
   const readable = policy === undefined ? [] : wanted.filter((id) => scopes.get(id) !== undefined);
   const values = await cache.read(
-    readable.map((id) => ({ key: keyOf(id), scope: scopes.get(id) as GenerationScope })),
+    readable.map((id) => ({
+      key: keyOf(id),
+      scope: scopes.get(id) as GenerationScope,
+      type: entity,
+    })),
   );
   readable.forEach((id, i) => {
     if (values[i] === undefined) return;

@@ -38,7 +38,7 @@ export async function batchLoadRelation<T extends EntityName>(
   // under reference data), whose generation must be read now, before Postgres.
   const targetScopes = wanted.map((id) => scopeOfOwner(relation.target, id));
   const values = await cache.read(
-    cachedLists.map((id) => ({ key: keyOf(id), scope: scopeOf(id) })),
+    cachedLists.map((id) => ({ key: keyOf(id), scope: scopeOf(id), type })),
     targetScopes,
   );
   cachedLists.forEach((id, i) => {
@@ -111,6 +111,7 @@ export async function peekRelationLists(
     owners.map((ownerId) => ({
       key: listKey(deps, relation, ownerId),
       scope: scopeOfOwner(relation.owner, ownerId),
+      type: `[${relation.target}]`,
     })),
   );
   owners.forEach((ownerId, i) => {

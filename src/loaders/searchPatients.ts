@@ -31,7 +31,7 @@ export async function cachedSearchPatients(
   const [cached] =
     policy === undefined || key === undefined
       ? [undefined]
-      : await deps.cache.read([{ key, scope: SEARCH_SCOPE }]);
+      : await deps.cache.read([{ key, scope: SEARCH_SCOPE, type: '[Patient]' }]);
   deps.l2.metrics.requests.inc({
     layer: 'l2',
     type: '[Patient]',

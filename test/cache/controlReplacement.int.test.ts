@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCacheKey, type GenerationScope } from '../../src/cache/cacheKey.js';
 import { deriveEntryPolicies } from '../../src/cache/entryPolicies.js';
 import type { GuardedStore } from '../../src/cache/guardedStore.js';
+import { encodeStoredValue } from '../../src/cache/redisStore.js';
 import { createSealer } from '../../src/cache/sealer.js';
 import { fetchEntityRows } from '../../src/db/entities.js';
 import { createSchema } from '../../src/graphql/createSchema.js';
@@ -17,7 +18,7 @@ const RESET_MS = 2_000;
 /** Control values that are present but fail to open, as a bad deploy or a foreign writer leaves them. */
 const GARBAGE: ReadonlyArray<{
   readonly name: string;
-  /** The stored value for a key; `raw` values reach Redis exactly as given, not in Keyv's format. */
+  /** The stored value for a key; `raw` values reach Redis exactly as given, not in the store's format. */
   readonly value: (server: TestServer, key: string) => string;
   readonly raw?: true;
 }> = [
@@ -77,7 +78,7 @@ describe('l2Cache control values', () => {
     if (admin === undefined) {
       await server.l2.store.setMany([{ key, value, ttlMs: 600_000 }]);
     } else {
-      await admin.set(key, garbage.raw ? value : JSON.stringify({ value }), { PX: 600_000 });
+      await admin.set(key, garbage.raw ? value : encodeStoredValue(value), { PX: 600_000 });
     }
   }
 
@@ -122,6 +123,34 @@ describe('l2Cache control values', () => {
       expect(await metricValue(server.metrics.registry, 'caregraph_redis_errors_total')).toBe(
         errors,
       );
+    },
+  );
+
+  // MGET reads a key of another type as absent, and SET NX can never replace it.
+  it.runIf(redisUrl !== undefined).each([
+    ['a hash', 'epoch'],
+    ['a list', 'epoch'],
+    ['a hash', 'tenant'],
+    ['a set', 'patient'],
+  ] as const)(
+    'replaces a control key of another Redis type (%s, %s) and serves L2 hits again',
+    async (type, which) => {
+      await warm();
+      const key =
+        which === 'epoch'
+          ? epochKey()
+          : generationKey(which === 'tenant' ? { kind: 'tenant' } : patientScope());
+      const kind = which === 'epoch' ? 'epoch' : 'generation';
+      const before = await replaced(kind);
+      const redis = admin as NonNullable<typeof admin>;
+      await redis.del(key);
+      if (type === 'a hash') await redis.hSet(key, 'a', 'b');
+      else if (type === 'a list') await redis.rPush(key, 'a');
+      else await redis.sAdd(key, 'a');
+      expect((await readName()).statements).toBeGreaterThan(0);
+      expect(await msUntilWarm(server.config.cache.breakerResetMs)).toBeDefined();
+      expect(await redis.type(key)).toBe('string');
+      expect(await replaced(kind)).toBe(before + 1);
     },
   );
 

@@ -103,7 +103,7 @@ storeContract('in-process', () => createMemoryStore({ maxBytes: 1024 * 1024, onE
 
 describe.runIf(redisUrl !== undefined)('redis specifics', () => {
   it('stores under exactly the given key, with a PX TTL', async () => {
-    const store = createRedisStore({ url: redisUrl ?? '', commandTimeoutMs: 1000, onError });
+    const store = createRedisStore({ url: redisUrl ?? '', onError });
     const client = createClient({ url: redisUrl });
     await client.connect();
     const key = `contract:${randomBytes(4).toString('hex')}:ttl`;
@@ -123,7 +123,7 @@ describe.runIf(redisUrl !== undefined)('redis specifics', () => {
 
 describe.runIf(redisUrl !== undefined)('redis values it did not write', () => {
   it('reads each as present but unreadable, without failing the others', async () => {
-    const store = createRedisStore({ url: redisUrl ?? '', commandTimeoutMs: 1000, onError });
+    const store = createRedisStore({ url: redisUrl ?? '', onError });
     const client = createClient({ url: redisUrl });
     await client.connect();
     const key = (k: string) => `contract:${randomBytes(4).toString('hex')}:${k}`;
@@ -146,7 +146,7 @@ describe.runIf(redisUrl !== undefined)('redis values it did not write', () => {
   });
 
   it('touches with a PEXPIRE in the write, not a SET', async () => {
-    const store = createRedisStore({ url: redisUrl ?? '', commandTimeoutMs: 1000, onError });
+    const store = createRedisStore({ url: redisUrl ?? '', onError });
     const client = createClient({ url: redisUrl });
     await client.connect();
     const gen = `contract:${randomBytes(4).toString('hex')}:gen`;
@@ -167,11 +167,7 @@ describe.runIf(redisUrl !== undefined)('redis values it did not write', () => {
 });
 
 if (redisUrl !== undefined)
-  storeContract(
-    'redis',
-    () => createRedisStore({ url: redisUrl, commandTimeoutMs: 1000, onError }),
-    { fakeTimers: false },
-  );
+  storeContract('redis', () => createRedisStore({ url: redisUrl, onError }), { fakeTimers: false });
 
 describe('the in-process store', () => {
   it('stays within its memory cap, evicting the least recently used', async () => {
