@@ -1,6 +1,12 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { TallyCounter } from '../metricTally.js';
+import { TallyHistogram } from '../metricTallyHistogram.js';
 
-/** The cache's Prometheus metrics. Names are a public contract (SPEC §1). */
+/**
+ * The cache's Prometheus metrics. Names are a public contract (SPEC §1). The per-request ones
+ * (`requests`, `l2RoundTrips`, `l2Duration`, `redisErrors`) are tallies: plain additions that
+ * prom-client reads when /metrics is scraped.
+ */
 export interface CacheMetrics {
   readonly requests: Counter<'layer' | 'type' | 'result'>;
   /**
@@ -26,21 +32,22 @@ export interface L1Tally {
 export function createCacheMetrics(registry: Registry): CacheMetrics {
   const registers = [registry];
   const tallies = new Map<string, L1Tally>();
+  const requests: Counter<'layer' | 'type' | 'result'> = new TallyCounter({
+    name: 'caregraph_cache_requests_total',
+    help: 'Cache lookups by layer (l1, l2), GraphQL type and result (hit, miss)',
+    labelNames: ['layer', 'type', 'result'],
+    registers,
+    onScrape: () => {
+      for (const [type, tally] of tallies) {
+        if (tally.hits > 0) requests.inc({ layer: 'l1', type, result: 'hit' }, tally.hits);
+        if (tally.misses > 0) requests.inc({ layer: 'l1', type, result: 'miss' }, tally.misses);
+        tally.hits = 0;
+        tally.misses = 0;
+      }
+    },
+  });
   return {
-    requests: new Counter({
-      name: 'caregraph_cache_requests_total',
-      help: 'Cache lookups by layer (l1, l2), GraphQL type and result (hit, miss)',
-      labelNames: ['layer', 'type', 'result'],
-      registers,
-      collect() {
-        for (const [type, tally] of tallies) {
-          if (tally.hits > 0) this.inc({ layer: 'l1', type, result: 'hit' }, tally.hits);
-          if (tally.misses > 0) this.inc({ layer: 'l1', type, result: 'miss' }, tally.misses);
-          tally.hits = 0;
-          tally.misses = 0;
-        }
-      },
-    }),
+    requests,
     l1Tally: (type) => {
       let tally = tallies.get(type);
       if (tally === undefined) {
@@ -49,13 +56,13 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
       }
       return tally;
     },
-    l2RoundTrips: new Counter({
+    l2RoundTrips: new TallyCounter({
       name: 'caregraph_l2_round_trips_total',
       help: 'Round trips to the L2 store, by operation',
       labelNames: ['op'],
       registers,
     }),
-    l2Duration: new Histogram({
+    l2Duration: new TallyHistogram({
       name: 'caregraph_l2_duration_seconds',
       help: 'Time of each L2 round trip that answered, by operation',
       labelNames: ['op'],
@@ -63,7 +70,7 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
       registers,
     }),
-    redisErrors: new Counter({
+    redisErrors: new TallyCounter({
       name: 'caregraph_redis_errors_total',
       help: 'L2 commands that failed, timed out or were refused by the open breaker',
       labelNames: ['op'],

@@ -1,11 +1,16 @@
 import CircuitBreaker from 'opossum';
 import type { CacheMetrics } from './cacheMetrics.js';
+import { createReplyDeadlines } from './replyDeadlines.js';
 import type { CacheEntry, CacheStore, KeyTouch } from './store.js';
 
 export interface GuardOptions {
-  /** Every command gives up after this long; the read then goes to Postgres. */
+  /**
+   * How long L2 may take to answer, in event-loop time: time the process spent on its own work,
+   * during which it could not have read a reply, does not count (see `replyDeadlines.ts`).
+   * Past it the command counts as failed, and the read goes to Postgres.
+   */
   readonly commandTimeoutMs: number;
-  /** How long the breaker stays open before it lets one probe through. */
+  /** How long the breaker stays open before it probes L2 again. */
   readonly resetTimeoutMs: number;
 }
 
@@ -26,7 +31,7 @@ export interface GuardedStore {
   markTrusted(): void;
   /** Records that an invalidation was lost: L2 must be flushed before it is read again. */
   markUntrusted(): void;
-  /** True while the breaker refuses commands. */
+  /** True while the breaker refuses commands (open, or half-open with its probe in flight). */
   readonly open: boolean;
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -34,47 +39,80 @@ export interface GuardedStore {
 
 type Operation = 'get' | 'set' | 'setIfAbsent' | 'ping';
 
+// One labels object per operation, so that counting a round trip allocates nothing.
+const LABELS: Readonly<Record<Operation, { readonly op: Operation }>> = {
+  get: { op: 'get' },
+  set: { op: 'set' },
+  setIfAbsent: { op: 'setIfAbsent' },
+  ping: { op: 'ping' },
+};
+
+const FAILED = Symbol('failed');
+
+/** What the breaker sees of a failed round trip, already counted: one object, no stack each time. */
+const ROUND_TRIP_FAILED = new Error('L2 round trip failed');
+
+/** The breaker's states, as `caregraph_cache_breaker_state` reports them. */
+const CLOSED = 0;
+const HALF_OPEN = 1;
+const OPEN = 2;
+
 export function createGuardedStore(
   store: CacheStore,
   options: GuardOptions,
   metrics: CacheMetrics,
 ): GuardedStore {
-  const breaker = new CircuitBreaker((command: () => Promise<unknown>) => command(), {
-    timeout: options.commandTimeoutMs,
-    resetTimeout: options.resetTimeoutMs,
-    errorThresholdPercentage: 50,
-    volumeThreshold: 3,
-    rollingCountTimeout: 10_000,
-  });
+  const deadlines = createReplyDeadlines({ timeoutMs: options.commandTimeoutMs });
   let untrusted = false;
-  metrics.breakerState.set(0);
+
+  // Opossum, made cheap: the timeout is `deadlines`' (opossum's own would be a timer per
+  // command, measuring the event loop), and it keeps no latency percentiles or snapshots.
+  const breaker = new CircuitBreaker(
+    async (op: Operation, command: () => Promise<unknown>) => {
+      // Counted here, so that calls the open breaker refuses are not round trips.
+      const labels = LABELS[op];
+      metrics.l2RoundTrips.inc(labels);
+      const started = performance.now();
+      try {
+        const value = await deadlines.within(command());
+        metrics.l2Duration.observe(labels, (performance.now() - started) / 1000);
+        return value;
+      } catch {
+        metrics.redisErrors.inc(labels);
+        throw ROUND_TRIP_FAILED;
+      }
+    },
+    {
+      timeout: false,
+      resetTimeout: options.resetTimeoutMs,
+      errorThresholdPercentage: 50,
+      volumeThreshold: 3,
+      rollingCountTimeout: 10_000,
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    },
+  );
+  metrics.breakerState.set(CLOSED);
   breaker.on('open', () => {
-    metrics.breakerState.set(2);
-  });
-  breaker.on('halfOpen', () => {
-    metrics.breakerState.set(1);
+    metrics.breakerState.set(OPEN);
   });
   breaker.on('close', () => {
-    metrics.breakerState.set(0);
+    metrics.breakerState.set(CLOSED);
+  });
+  // Half-open, opossum waits for a caller to volunteer as its probe: with no traffic it would
+  // stay half-open for good. The guard probes at once instead (a PING), so that the breaker
+  // closes by itself within its reset interval once Redis answers (SPEC §2.8).
+  breaker.on('halfOpen', () => {
+    metrics.breakerState.set(HALF_OPEN);
+    void run('ping', () => store.ping());
   });
 
-  async function run<T>(
-    op: Operation,
-    command: () => Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false }> {
+  async function run<T>(op: Operation, command: () => Promise<T>): Promise<T | typeof FAILED> {
     try {
-      const value = (await breaker.fire(async () => {
-        // Counted here, so that calls the open breaker refuses are not round trips.
-        metrics.l2RoundTrips.inc({ op });
-        const endTimer = metrics.l2Duration.startTimer({ op });
-        const answer = await command();
-        endTimer();
-        return answer;
-      })) as T;
-      return { ok: true, value };
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EOPENBREAKER') metrics.redisErrors.inc({ op });
-      return { ok: false };
+      return (await breaker.fire(op, command)) as T;
+    } catch {
+      // Refused while open, or failed (and counted): a miss either way.
+      return FAILED;
     }
   }
 
@@ -83,16 +121,16 @@ export function createGuardedStore(
     getMany: async (keys) => {
       if (keys.length === 0) return [];
       const result = await run('get', () => store.getMany(keys));
-      return result.ok ? result.value : undefined;
+      return result === FAILED ? undefined : result;
     },
     setMany: async (entries, touch = []) => {
       if (entries.length === 0 && touch.length === 0) return true;
-      return (await run('set', () => store.setMany(entries, touch))).ok;
+      return (await run('set', () => store.setMany(entries, touch))) !== FAILED;
     },
     setManyIfAbsent: async (entries) => {
       if (entries.length === 0) return [];
       const result = await run('setIfAbsent', () => store.setManyIfAbsent(entries));
-      return result.ok ? result.value : undefined;
+      return result === FAILED ? undefined : result;
     },
     get untrusted() {
       return untrusted;
@@ -104,11 +142,12 @@ export function createGuardedStore(
       untrusted = true;
     },
     get open() {
-      return breaker.opened;
+      return !breaker.closed;
     },
-    ping: async () => (await run('ping', () => store.ping())).ok,
+    ping: async () => (await run('ping', () => store.ping())) !== FAILED,
     close: async () => {
       breaker.shutdown();
+      deadlines.close();
       await store.close();
     },
   };

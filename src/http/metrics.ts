@@ -1,6 +1,11 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { TallyCounter } from '../metricTally.js';
+import { TallyHistogram } from '../metricTallyHistogram.js';
 
-/** The service's Prometheus metrics. Names are a public contract (SPEC §1). */
+/**
+ * The service's Prometheus metrics. Names are a public contract (SPEC §1). Those updated on
+ * every request are tallies, read by prom-client when /metrics is scraped.
+ */
 export interface Metrics {
   readonly registry: Registry;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
@@ -14,19 +19,19 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'caregraph_' });
   return {
     registry,
-    httpRequestDuration: new Histogram({
+    httpRequestDuration: new TallyHistogram({
       name: 'caregraph_http_request_duration_seconds',
       help: 'HTTP request duration in seconds',
       labelNames: ['method', 'route', 'status_code'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    auditEvents: new Counter({
+    auditEvents: new TallyCounter({
       name: 'caregraph_audit_events_total',
       help: 'Audit events committed',
       registers: [registry],
     }),
-    dbQueries: new Counter({
+    dbQueries: new TallyCounter({
       name: 'caregraph_db_queries_total',
       help: 'SQL statements sent to Postgres, by the first table they name',
       labelNames: ['table'],
