@@ -34,7 +34,7 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
   const tallies = new Map<string, L1Tally>();
   const requests: Counter<'layer' | 'type' | 'result'> = new TallyCounter({
     name: 'caregraph_cache_requests_total',
-    help: 'Cache lookups by layer (l1, l2), GraphQL type and result (hit, miss)',
+    help: 'Cache lookups by layer (l1, near, l2; a near hit also counts as an l2 hit), GraphQL type and result (hit, miss)',
     labelNames: ['layer', 'type', 'result'],
     registers,
     onScrape: () => {
@@ -72,7 +72,7 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     }),
     redisErrors: new TallyCounter({
       name: 'caregraph_redis_errors_total',
-      help: 'L2 commands that failed, timed out or were refused by the open breaker',
+      help: 'L2 commands that failed or timed out (calls the open breaker refused are not counted)',
       labelNames: ['op'],
       registers,
     }),
