@@ -4,7 +4,7 @@
  * endpoint would spend CPU to say so).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ, the unit of /proc's CPU times; Linux fixes it at 100 on every common platform. */
 const DEFAULT_TICKS_PER_SECOND = 100;
@@ -73,4 +73,51 @@ export function cpuMsPerRequest(
 ): number | undefined {
   if (cpuSeconds === undefined || !Number.isFinite(cpuSeconds) || requests <= 0) return undefined;
   return (cpuSeconds * 1000) / requests;
+}
+
+/**
+ * CPU seconds so far of every process whose command name is one of `names`, by pid: the
+ * database's backends and Redis, which share this machine's cores with the server under test.
+ * Processes other users own are included; /proc's stat files are world-readable.
+ */
+export function commandCpuSeconds(names: ReadonlySet<string>): Map<number, number> {
+  const result = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return result;
+  }
+  const hz = clockTicksPerSecond();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let line: string;
+    try {
+      line = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited since the listing
+    }
+    const name = line.slice(line.indexOf('(') + 1, line.lastIndexOf(')'));
+    if (!names.has(name)) continue;
+    try {
+      result.set(Number(entry), parseProcStatCpuSeconds(line, hz));
+    } catch {
+      continue;
+    }
+  }
+  return result;
+}
+
+/**
+ * CPU seconds the processes of `after` spent since `before`. A process that started in the
+ * window counts from zero; one that exited in it is not seen, so the figure is a lower bound
+ * (the servers under test keep their database connections open, so few come and go).
+ */
+export function cpuSecondsBetween(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += Math.max(0, seconds - (before.get(pid) ?? 0));
+  return total;
 }

@@ -14,11 +14,14 @@ export interface BenchServices {
   readonly redisUrl: string;
 }
 
-/** Where the bench runs: its own Postgres database and its own Redis database. */
+/**
+ * Where the bench runs: its own Postgres database (`caregraph_bench`, or BENCH_DATABASE) and its
+ * own Redis database (BENCH_REDIS_DB).
+ */
 export function benchServices(env: NodeJS.ProcessEnv): BenchServices {
   const admin = new URL(env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const database = new URL(admin);
-  database.pathname = `/${BENCH_DATABASE}`;
+  database.pathname = `/${env.BENCH_DATABASE ?? BENCH_DATABASE}`;
   const redis = new URL(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   redis.pathname = `/${env.BENCH_REDIS_DB ?? String(DEFAULT_REDIS_DB)}`;
   return {
@@ -30,10 +33,12 @@ export function benchServices(env: NodeJS.ProcessEnv): BenchServices {
 
 /** Drops and creates the bench database, so that every run starts from the same seed. */
 export async function recreateDatabase(services: BenchServices): Promise<void> {
+  const name = new URL(services.databaseUrl).pathname.slice(1);
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a bench database name: ${name}`);
   const sql = postgres(services.adminDatabaseUrl, { max: 1, onnotice: () => undefined });
   try {
-    await sql.unsafe(`drop database if exists ${BENCH_DATABASE} with (force)`);
-    await sql.unsafe(`create database ${BENCH_DATABASE}`);
+    await sql.unsafe(`drop database if exists ${name} with (force)`);
+    await sql.unsafe(`create database ${name}`);
   } finally {
     await sql.end();
   }

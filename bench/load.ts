@@ -5,7 +5,7 @@
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
-import { processCpuSeconds } from './cpu.js';
+import { commandCpuSeconds, cpuSecondsBetween, processCpuSeconds } from './cpu.js';
 import {
   MOBILE_CLIENT_NAME,
   PORTAL_OPERATIONS,
@@ -30,7 +30,13 @@ export interface LoadCpu {
   readonly serverSeconds: number | undefined;
   /** This load generator's own process, autocannon included. */
   readonly loadSeconds: number;
+  /** Postgres's processes (backends included) and Redis's, on this machine. */
+  readonly postgresSeconds?: number;
+  readonly redisSeconds?: number;
 }
+
+const POSTGRES = new Set(['postgres']);
+const REDIS = new Set(['redis-server']);
 
 export interface LoadResult {
   readonly requests: number;
@@ -106,8 +112,15 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const serverCpu = () =>
     spec.serverPid === undefined ? undefined : processCpuSeconds(spec.serverPid);
   const serverBefore = serverCpu();
+  const postgresBefore = commandCpuSeconds(POSTGRES);
+  const redisBefore = commandCpuSeconds(REDIS);
   const loadBefore = process.cpuUsage();
-  let cpu: LoadCpu = { serverSeconds: undefined, loadSeconds: 0 };
+  let cpu: LoadCpu = {
+    serverSeconds: undefined,
+    loadSeconds: 0,
+    postgresSeconds: 0,
+    redisSeconds: 0,
+  };
   const instance = autocannon(
     {
       url: spec.url,
@@ -136,6 +149,8 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
             ? undefined
             : serverAfter - serverBefore,
         loadSeconds: (load.user + load.system) / 1e6,
+        postgresSeconds: cpuSecondsBetween(postgresBefore, commandCpuSeconds(POSTGRES)),
+        redisSeconds: cpuSecondsBetween(redisBefore, commandCpuSeconds(REDIS)),
       };
       if (error === null) finish(result);
       else fail(error);

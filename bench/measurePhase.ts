@@ -25,7 +25,13 @@ export interface PhaseResult {
   readonly auditEventsPerRequest: number;
   readonly rssBytes: number | undefined;
   /** CPU milliseconds per completed request: the server's (/proc) and the load generator's. */
-  readonly cpuMsPerRequest: { server: number | undefined; load: number | undefined };
+  readonly cpuMsPerRequest: {
+    server: number | undefined;
+    load: number | undefined;
+    /** Postgres's and Redis's processes on this machine, whoever they served. */
+    postgres?: number | undefined;
+    redis?: number | undefined;
+  };
   /** L2 commands that failed or timed out (`caregraph_redis_errors_total`); undefined without it. */
   readonly redisErrors: number | undefined;
   /** The L2 breaker when the run ended: 0 closed, 1 half-open, 2 open; undefined without it. */
@@ -99,6 +105,8 @@ export async function measurePhase(
     cpuMsPerRequest: {
       server: cpuMsPerRequest(load.cpu.serverSeconds, load.requests),
       load: cpuMsPerRequest(load.cpu.loadSeconds, load.requests),
+      postgres: cpuMsPerRequest(load.cpu.postgresSeconds, load.requests),
+      redis: cpuMsPerRequest(load.cpu.redisSeconds, load.requests),
     },
     redisErrors: after.declares(REDIS_ERRORS) ? delta(REDIS_ERRORS) : undefined,
     breakerState: after.declares(BREAKER_STATE) ? after.sum(BREAKER_STATE) : undefined,

@@ -199,15 +199,20 @@ export function renderMarkdown(report: BenchReport, ratios: Ratio[], targets: Ra
     '## Modes',
     '',
     'CPU columns: CPU seconds (user and system, from `/proc`) over the measured window ÷ requests ' +
-      'completed in it, for the server under test and for the load generator (autocannon).',
+      'completed in it, for the server under test and for the load generator (autocannon). ' +
+      "Postgres and Redis CPU: their processes' CPU over the same window, per request; they " +
+      'share the same two cores, so server, load generator, Postgres and Redis together bound ' +
+      'the throughput.',
     '',
-    '| Mode | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | load-gen CPU ms/req | SQL/req | audit INSERTs/req | L2 round trips/req | Redis cmds/req | failed Redis cmds | L1 hit | L2 hit | response-cache hit | audit events/req | RSS MB | non-2xx |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Mode | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | load-gen CPU ms/req | Postgres CPU ms/req | Redis CPU ms/req | SQL/req | audit INSERTs/req | L2 round trips/req | Redis cmds/req | failed Redis cmds | L1 hit | L2 hit | response-cache hit | audit events/req | RSS MB | non-2xx |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.phases.map(
       (p) =>
         `| ${runLabel(p.id)} | ${p.load.requestsPerSecond.toFixed(0)} | ${fixed(p.load.latencyMs.p50)} | ${fixed(
           p.load.latencyMs.p95,
-        )} | ${fixed(p.load.latencyMs.p99)} | ${cpuMs(p.cpuMsPerRequest.server)} | ${cpuMs(p.cpuMsPerRequest.load)} | ${fixed(
+        )} | ${fixed(p.load.latencyMs.p99)} | ${cpuMs(p.cpuMsPerRequest.server)} | ${cpuMs(p.cpuMsPerRequest.load)} | ${cpuMs(
+          p.cpuMsPerRequest.postgres,
+        )} | ${cpuMs(p.cpuMsPerRequest.redis)} | ${fixed(
           p.sqlPerRequest,
         )} | ${fixed(p.auditStatementsPerRequest)} | ${fixed(p.l2RoundTripsPerRequest)} | ${fixed(
           p.redisCommandsPerRequest,

@@ -21,18 +21,10 @@ import { createMetrics, type Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
 import { createCeilingServer } from './ceiling.js';
 import { buildPeerTypeDefs } from './peerTypeDefs.js';
+import { SERVER_MODES, type ServerMode } from './modes.js';
 import { createNullStore, createPlaintextSealer } from './variants.js';
 
-export const SERVER_MODES = [
-  'n1',
-  'l1',
-  'caregraph',
-  'caregraph-plaintext',
-  'caregraph-no-audit',
-  'peer',
-  'ceiling',
-] as const;
-export type ServerMode = (typeof SERVER_MODES)[number];
+export { SERVER_MODES, type ServerMode } from './modes.js';
 
 async function main(mode: ServerMode): Promise<void> {
   const config = loadConfig();

@@ -16,9 +16,11 @@ const START_TIMEOUT_MS = 120_000;
 export function spawnBenchServer(
   mode: ServerMode,
   env: Record<string, string>,
+  options: { readonly cpuProfileDir?: string } = {},
 ): Promise<BenchServer> {
-  // BENCH_CPU_PROFILE_DIR=<dir> writes a V8 CPU profile of every server, for `--cpu-prof` analysis.
-  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  // A V8 CPU profile of the server, written when it stops (bench/profileWarmChart.ts), or of
+  // every server of a bench run with BENCH_CPU_PROFILE_DIR=<dir>.
+  const profileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROFILE_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVE, mode], {
     env: { ...process.env, ...env },
