@@ -64,6 +64,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     entryPolicies: deriveEntryPolicies(policies),
     l2,
     db: database.db,
+    database,
     jwt: config.jwt,
     logger,
     metrics,

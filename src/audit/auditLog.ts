@@ -1,12 +1,13 @@
-import type { Database } from '../db/client.js';
-import { insertAuditEvents } from '../db/insertAuditEvents.js';
+import type { DatabaseHandle } from '../db/client.js';
+import { insertAuditEventsPrepared } from '../db/insertAuditEvents.js';
 import type { NewAuditEvent } from '../db/tables/index.js';
 
 /**
- * The process-wide writer of buffered audit events. Requests that flush in the same turn of the
- * event loop share one INSERT (a group commit): each still waits for the commit that holds its
- * events before its response leaves. When that INSERT fails, each request's events are tried
- * on their own, so only a request whose own events cannot be written is refused.
+ * The process-wide writer of buffered audit events, a group commit: requests that flush while
+ * an INSERT is under way share the next one, and requests that flush in the same turn of the
+ * event loop share one too. Each request still waits for the commit that holds its events
+ * before its response leaves. When a shared INSERT fails, each request's events are tried on
+ * their own, so only a request whose own events cannot be written is refused.
  */
 export interface AuditLog {
   /** Resolves once the rows are committed; rejects with the database's error otherwise. */
@@ -19,29 +20,57 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-export function createAuditLog(db: Database): AuditLog {
+/**
+ * @param database where the rows go, as one prepared INSERT per group
+ * @param maxInFlight shared INSERTs under way at once; further requests queue behind them and
+ *   go together in the next. Under load that makes the groups large (one statement for many
+ *   requests, the database's CPU being the scarce resource), and a lone request waits for no
+ *   one.
+ */
+export function createAuditLog(
+  database: Pick<DatabaseHandle, 'executePrepared'>,
+  maxInFlight = 2,
+): AuditLog {
   let pending: Pending[] = [];
+  let inFlight = 0;
+  let scheduled = false;
 
   const writePending = (): void => {
+    scheduled = false;
+    if (pending.length === 0 || inFlight >= maxInFlight) return;
     const batch = pending;
     pending = [];
-    insertAuditEvents(
-      db,
-      batch.flatMap((p) => p.rows),
+    inFlight++;
+    const done = () => {
+      inFlight--;
+      if (pending.length > 0) schedule();
+    };
+    insertAuditEventsPrepared(
+      database,
+      batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows),
     ).then(
       () => {
+        done();
         for (const p of batch) p.resolve();
       },
       (error: unknown) => {
+        done();
         if (batch.length === 1) {
           batch[0]?.reject(error);
           return;
         }
         // One request's bad row (a tenant that no longer exists, say) must not withhold every
         // other response: each request's events are tried again on their own.
-        for (const p of batch) insertAuditEvents(db, p.rows).then(p.resolve, p.reject);
+        for (const p of batch)
+          insertAuditEventsPrepared(database, p.rows).then(p.resolve, p.reject);
       },
     );
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    // setImmediate, not a microtask: requests whose responses complete in this turn join.
+    setImmediate(writePending);
   };
 
   return {
@@ -49,8 +78,7 @@ export function createAuditLog(db: Database): AuditLog {
       if (rows.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         pending.push({ rows, resolve, reject });
-        // setImmediate, not a microtask: requests whose responses complete in this turn join.
-        if (pending.length === 1) setImmediate(writePending);
+        schedule();
       });
     },
   };

@@ -17,7 +17,7 @@ import {
   type NearCacheOptions,
 } from './nearCache.js';
 import { createRequestCache } from './requestCache.js';
-import type { Sealer } from './sealer.js';
+import { memoizeOpen, type Sealer } from './sealer.js';
 import { createSingleFlight, type SingleFlight } from './singleFlight.js';
 import { writeToL2, type L2Write } from './writeToL2.js';
 
@@ -61,6 +61,8 @@ export interface L2Cache {
   ensureTrusted(): Promise<boolean>;
   readonly store: GuardedStore;
   readonly sealer: Sealer;
+  /** The sealer for control values, remembering the envelopes it opened (memoizeOpen). */
+  readonly controlSealer: Sealer;
   close(): Promise<void>;
 }
 
@@ -137,6 +139,7 @@ export function createL2Cache(deps: {
     space,
     store,
     sealer,
+    controlSealer: memoizeOpen(sealer),
     metrics,
     near,
     singleFlight: createSingleFlight(),

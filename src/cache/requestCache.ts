@@ -36,6 +36,7 @@ export function createRequestCache(
     tenantId,
     epochKey,
     sealer,
+    controlSealer: cache.controlSealer,
     metrics,
     near,
     repair,

@@ -45,11 +45,13 @@ export function createRequestControl(deps: {
   readonly tenantId: string;
   readonly epochKey: string;
   readonly sealer: Sealer;
+  /** Opens control values; the same envelope read again is not decrypted again. */
+  readonly controlSealer: Sealer;
   readonly metrics: CacheMetrics;
   readonly near: NearCache;
   readonly repair: ControlRepair;
 }): RequestControl {
-  const { space, tenantId, epochKey, sealer, metrics, near, repair } = deps;
+  const { space, tenantId, epochKey, sealer, controlSealer, metrics, near, repair } = deps;
   const tenantKey = generationKey(space, tenantId, TENANT_SCOPE);
   const values = new Map<string, string | null | typeof UNREADABLE>();
   const absentAt = new Map<string, number>();
@@ -63,12 +65,13 @@ export function createRequestControl(deps: {
     values.set(key, value);
     stamps.clear();
   };
-  const open = (key: string, sealed: string | undefined): string | undefined => {
+  const openWith = (by: Sealer, key: string, sealed: string | undefined): string | undefined => {
     if (sealed === undefined) return undefined;
-    const plaintext = sealer.open(key, sealed);
+    const plaintext = by.open(key, sealed);
     if (plaintext === undefined) metrics.unsealFailures.inc();
     return plaintext;
   };
+  const open = (key: string, sealed: string | undefined) => openWith(sealer, key, sealed);
 
   return {
     tenantKey,
@@ -101,7 +104,7 @@ export function createRequestControl(deps: {
       return stamp;
     },
     learn: (key, sealed, scope) => {
-      const token = open(key, sealed);
+      const token = openWith(controlSealer, key, sealed);
       // Near copies stamped under any other value can never be served again: they go now, so
       // nothing of a patient whose generation a revocation advanced stays in memory.
       near.observe(

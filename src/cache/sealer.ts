@@ -134,3 +134,29 @@ export function keyIdOfEnvelope(sealed: string): string | undefined {
 export function deriveSearchKey(key: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'caregraph search terms', 32));
 }
+
+/**
+ * A sealer whose `open` remembers what it opened: the same envelope under the same cache key
+ * opens to the same plaintext (AES-GCM decryption is deterministic, and the key ring never
+ * changes while a process runs), so an envelope seen before is answered without decrypting.
+ * Only an exact match of key and envelope is answered from memory; anything else is opened,
+ * and a failure is never remembered. For the control values (epoch, generations) every request
+ * reads: a handful of short envelopes, each read by many requests.
+ *
+ * @param maxEntries how many envelopes it remembers; past that it starts over.
+ */
+export function memoizeOpen(sealer: Sealer, maxEntries = 20_000): Sealer {
+  let opened = new Map<string, { readonly sealed: string; readonly plaintext: string }>();
+  return {
+    seal: (cacheKey, plaintext) => sealer.seal(cacheKey, plaintext),
+    open(cacheKey, sealed) {
+      const known = opened.get(cacheKey);
+      if (known !== undefined && known.sealed === sealed) return known.plaintext;
+      const plaintext = sealer.open(cacheKey, sealed);
+      if (plaintext === undefined) return undefined;
+      if (opened.size >= maxEntries) opened = new Map();
+      opened.set(cacheKey, { sealed, plaintext });
+      return plaintext;
+    },
+  };
+}

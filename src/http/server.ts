@@ -12,7 +12,7 @@ import fastify, {
 import type { GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Database } from '../db/client.js';
+import type { Database, DatabaseHandle } from '../db/client.js';
 import { authenticate, type JwtSettings } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorCode, UnauthenticatedError, invariant } from '../errors.js';
@@ -47,6 +47,8 @@ export interface ServerDeps {
   readonly entryPolicies: EntryPolicies;
   readonly l2: L2Cache;
   readonly db: Database;
+  /** The database's prepared statements: the audit commit of every read goes through them. */
+  readonly database: Pick<DatabaseHandle, 'executePrepared'>;
   readonly jwt: JwtSettings;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -126,7 +128,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const responseCache = deps.variant?.responseCache;
-  const auditLog = createAuditLog(deps.db);
+  const auditLog = createAuditLog(deps.database);
   const documents = createDocumentStore(deps.schema, deps.trusted);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,

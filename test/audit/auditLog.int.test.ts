@@ -33,7 +33,7 @@ describe('the audit log', () => {
   });
 
   it('commits the events of requests that flush together in one INSERT', async () => {
-    const log = createAuditLog(server.database.db);
+    const log = createAuditLog(server.database);
     const before = server.auditInserts();
     await Promise.all([
       log.append([event('group-1'), event('group-1')]),
@@ -54,7 +54,7 @@ describe('the audit log', () => {
   });
 
   it('fails only the request whose events cannot be written', async () => {
-    const log = createAuditLog(server.database.db);
+    const log = createAuditLog(server.database);
     const results = await Promise.allSettled([
       log.append([event('failed-1')]),
       // A tenant that does not exist breaks the foreign key: the shared statement fails.
