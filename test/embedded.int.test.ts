@@ -8,7 +8,10 @@ interface Banner {
   readonly patientId: string;
 }
 
-/** Starts `src/main.ts` as `npm start` does, with neither DATABASE_URL nor REDIS_URL set. */
+/**
+ * Runs `npm start`, as the README's quick start does, with neither DATABASE_URL nor REDIS_URL
+ * set. The child is npm itself, so a signal to it is a signal to `npm start`.
+ */
 function startEmbedded(): { child: ChildProcess; banner: Promise<Banner> } {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -19,10 +22,7 @@ function startEmbedded(): { child: ChildProcess; banner: Promise<Banner> } {
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   delete env.NODE_ENV;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const banner = new Promise<Banner>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -87,7 +87,7 @@ describe('the embedded default', () => {
     expect(body.data.patient.careTeam.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('drains and exits cleanly on SIGTERM', async () => {
+  it('drains and exits cleanly on SIGTERM to npm start, the server with it', async () => {
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
