@@ -137,4 +137,48 @@ describe.runIf(process.env.REDIS_URL !== undefined)('L2 timeouts against a real 
     await sleeping;
     expect(order).toEqual(['read settled', 'redis woke']);
   });
+  it('closes its breaker within the reset interval once a stall under a busy loop ends, and commands flow', async () => {
+    // The soak's shape (issue 12): reads and MULTI writes issued batch after batch while the
+    // loop is busy in 20 ms slices, and Redis stalls in the middle of it.
+    let running = true;
+    let n = 0;
+    let sawOpen = false;
+    const inFlight: Array<Promise<unknown>> = [];
+    const load = () => {
+      if (!running) return;
+      sawOpen ||= store.open;
+      for (let i = 0; i < 5; i++, n++) {
+        inFlight.push(store.getMany([`soak:${String(n)}`, `soak:x${String(n)}`]));
+        inFlight.push(store.setMany([{ key: `soak:${String(n)}`, value: 'v', ttlMs: 10_000 }]));
+      }
+      busy(20);
+      setImmediate(load);
+    };
+    setImmediate(load);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await admin.sendCommand(['DEBUG', 'SLEEP', '0.5']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    running = false;
+    await Promise.allSettled(inFlight);
+    // The stall was seen, and the breaker opened on it.
+    expect(await errors()).toBeGreaterThan(0);
+    expect(sawOpen).toBe(true);
+    const stoppedAt = performance.now();
+    // Traffic has stopped: the breaker closes by itself, within its reset interval (300 ms)
+    // and one PING, without a request to push it.
+    while (store.open && performance.now() - stoppedAt < 1_000) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(store.open).toBe(false);
+    expect(performance.now() - stoppedAt).toBeLessThan(300 + 200);
+    // And commands reach Redis again, reads and writes, with no new failure.
+    const failed = await errors();
+    const mgets = await served(admin, 'mget');
+    const execs = await served(admin, 'exec');
+    expect(await store.getMany(['soak:after'])).toEqual([undefined]);
+    expect(await store.setMany([{ key: 'soak:after', value: 'v', ttlMs: 10_000 }])).toBe(true);
+    expect(await served(admin, 'mget')).toBe(mgets + 1);
+    expect(await served(admin, 'exec')).toBe(execs + 1);
+    expect(await errors()).toBe(failed);
+  });
 });
