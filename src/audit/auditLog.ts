@@ -14,6 +14,9 @@ export interface AuditLog {
   append(rows: ReadonlyArray<NewAuditEvent>): Promise<void>;
 }
 
+/** Rows one shared INSERT takes at most; beyond, requests wait for the next one. */
+const MAX_GROUP_ROWS = 5_000;
+
 interface Pending {
   readonly rows: ReadonlyArray<NewAuditEvent>;
   readonly resolve: () => void;
@@ -30,6 +33,7 @@ interface Pending {
 export function createAuditLog(
   database: Pick<DatabaseHandle, 'executePrepared'>,
   maxInFlight = 2,
+  maxGroupRows = MAX_GROUP_ROWS,
 ): AuditLog {
   let pending: Pending[] = [];
   let inFlight = 0;
@@ -38,9 +42,18 @@ export function createAuditLog(
   const writePending = (): void => {
     scheduled = false;
     if (pending.length === 0 || inFlight >= maxInFlight) return;
-    const batch = pending;
-    pending = [];
+    // A group stops at maxGroupRows (one request's events are never split): the rows travel
+    // as one JSON string, and queued requests must never add up to one too big to build.
+    let rowCount = 0;
+    let taken = 0;
+    while (taken < pending.length && (taken === 0 || rowCount < maxGroupRows)) {
+      rowCount += (pending[taken] as Pending).rows.length;
+      taken++;
+    }
+    const batch = pending.slice(0, taken);
+    pending = pending.slice(taken);
     inFlight++;
+    if (pending.length > 0) schedule();
     const done = () => {
       inFlight--;
       if (pending.length > 0) schedule();

@@ -85,9 +85,10 @@ export async function insertAuditEvents(
  *
  * @throws the driver's error when the rows cannot be inserted
  */
-export function insertAuditEventsPrepared(
+export async function insertAuditEventsPrepared(
   database: Pick<DatabaseHandle, 'executePrepared'>,
   rows: ReadonlyArray<NewAuditEvent>,
 ): Promise<void> {
-  return database.executePrepared(AUDIT_INSERT_STATEMENT, [auditRowsJson(rows)]);
+  // Async, so that rows JSON cannot encode reject the commit instead of throwing into a timer.
+  await database.executePrepared(AUDIT_INSERT_STATEMENT, [auditRowsJson(rows)]);
 }

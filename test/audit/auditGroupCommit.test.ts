@@ -108,4 +108,36 @@ describe('the audit group commit', () => {
     db.calls[1]?.finish();
     await second;
   });
+  it('rejects rows it cannot encode, without throwing into a timer, and keeps committing', async () => {
+    const db = heldStatements();
+    const log = createAuditLog(db, 1);
+    // JSON.stringify throws on a BigInt, as it throws on a string past V8's length limit.
+    const unencodable = { ...event('huge'), operationName: 10n as unknown as string };
+    await expect(log.append([unencodable])).rejects.toThrow(TypeError);
+    // The slot it took is free again: the next request commits.
+    const next = log.append([event('after')]);
+    await turn();
+    expect(db.calls.map((c) => c.rows.map((r) => r.request_id))).toEqual([['after']]);
+    db.calls[0]?.finish();
+    await next;
+  });
+
+  it('caps a group by rows, never splitting one request, and sends the rest next', async () => {
+    const db = heldStatements();
+    const log = createAuditLog(db, 2, 3);
+    const appends = [
+      log.append([event('a'), event('a')]),
+      log.append([event('b'), event('b')]),
+      log.append([event('c')]),
+      log.append([event('d')]),
+    ];
+    await turn();
+    await turn();
+    expect(db.calls.map((c) => c.rows.map((r) => r.request_id))).toEqual([
+      ['a', 'a', 'b', 'b'],
+      ['c', 'd'],
+    ]);
+    for (const call of db.calls) call.finish();
+    await Promise.all(appends);
+  });
 });
