@@ -4,18 +4,15 @@
  * subsystem (package, or caregraph's own module folder). The way to see where a warm chart's
  * CPU goes before and after a change; the bench proper never profiles.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDatabase } from '../src/db/client.js';
-import { seedDatabase } from '../src/db/seed.js';
-import { benchServices, connectRedis, recreateDatabase } from './environment.js';
+import { benchServerEnv, seedBenchData } from './benchData.js';
+import { benchServices, connectRedis } from './environment.js';
 import { SERVER_MODES, type ServerMode } from './servers/modes.js';
 import { spawnBenchServer } from './servers/spawnBenchServer.js';
 import { measureWarmChart, prepareWarmChart } from './warmChart.js';
-import { buildWorkload } from './workload.js';
 import { summarizeProfile, type CpuProfile } from './profileSummary.js';
 
 async function main(): Promise<void> {
@@ -35,22 +32,12 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'caregraph-profile-'));
   mkdirSync(values.out, { recursive: true });
   try {
-    await recreateDatabase(services);
-    const database = await createDatabase({ url: services.databaseUrl, poolMax: 4 });
-    const jwt = {
-      secret: new TextEncoder().encode(randomBytes(32).toString('hex')),
-      issuer: undefined,
-      audience: undefined,
-    };
-    const patients = Number(values.patients);
-    let workload;
-    try {
-      await database.migrate();
-      await seedDatabase(database.db, { patients, doctorsPerTenant: 60, seed: 42 });
-      workload = await buildWorkload(database.db, { seed: 42, length: 20_000, jwt });
-    } finally {
-      await database.close();
-    }
+    const { workload, jwt } = await seedBenchData(services, {
+      patients: Number(values.patients),
+      doctorsPerTenant: 60,
+      seed: 42,
+      streamLength: 20_000,
+    });
     const plan = prepareWarmChart(workload, work, {
       charts: 50,
       warmUpSeconds: 3,
@@ -58,19 +45,9 @@ async function main(): Promise<void> {
     });
     await redis.flush();
     const before = new Set(readdirSync(values.out));
-    const server = await spawnBenchServer(
-      mode,
-      {
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: services.databaseUrl,
-        REDIS_URL: services.redisUrl,
-        JWT_SECRET: new TextDecoder().decode(jwt.secret),
-        CACHE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        CACHE_KEY_PREFIX: 'cgprofile',
-      },
-      { cpuProfileDir: values.out },
-    );
+    const server = await spawnBenchServer(mode, benchServerEnv(services, jwt, 'cgprofile'), {
+      cpuProfileDir: values.out,
+    });
     let result;
     try {
       result = await measureWarmChart(server, redis, plan, join(work, 'spec.json'));

@@ -4,20 +4,17 @@
  * chart.svg. `-- --quick` runs every mode briefly, to prove the bench works; its figures are
  * not for comparison.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createDatabase } from '../src/db/client.js';
-import { seedDatabase } from '../src/db/seed.js';
+import { benchServerEnv, seedBenchData } from './benchData.js';
 import {
   benchServices,
   connectRedis,
   describeCommit,
   describeMachine,
-  recreateDatabase,
   type RedisProbe,
 } from './environment.js';
 import { probeL2Gets, type L2Probe } from './l2Probe.js';
@@ -27,7 +24,7 @@ import { preflight, probeMode, segmentStart } from './probes.js';
 import { formatMeasured, writeReport, type BenchReport, type ChartProbes } from './report.js';
 import { spawnBenchServer } from './servers/spawnBenchServer.js';
 import { measureWarmChart, prepareWarmChart, WARM_CHART_MODES } from './warmChart.js';
-import { buildWorkload, MIX, type Workload } from './workload.js';
+import { MIX, type Workload } from './workload.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 // The servers' CACHE_KEY_PREFIX, set explicitly so that the L2 probe reads their keys only.
@@ -77,30 +74,8 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   try {
     log(`bench: seeding ${options.patients} patients into a fresh database`);
-    await recreateDatabase(services);
-    const database = await createDatabase({ url: services.databaseUrl, poolMax: 4 });
-    const jwt = {
-      secret: new TextEncoder().encode(randomBytes(32).toString('hex')),
-      issuer: undefined,
-      audience: undefined,
-    };
-    let workload: Workload;
-    try {
-      await database.migrate();
-      const seeded = await seedDatabase(database.db, {
-        patients: options.patients,
-        doctorsPerTenant: options.doctorsPerTenant,
-        seed: options.seed,
-      });
-      log(`bench: seeded ${JSON.stringify(seeded)}`);
-      workload = await buildWorkload(database.db, {
-        seed: options.seed,
-        length: options.streamLength,
-        jwt,
-      });
-    } finally {
-      await database.close();
-    }
+    const { workload, jwt, seeded } = await seedBenchData(services, options);
+    log(`bench: seeded ${JSON.stringify(seeded)}`);
     const workloadPath = join(work, 'workload.json');
     writeFileSync(workloadPath, JSON.stringify(workload));
     log(
@@ -108,17 +83,7 @@ async function main(): Promise<void> {
     );
 
     const warmChart = prepareWarmChart(workload, work, options.warmChart);
-    // Production mode as deployed: graphql-js skips its development checks, Apollo its
-    // introspection, and caregraph refuses its development secrets, so real ones go in.
-    const env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: services.databaseUrl,
-      REDIS_URL: services.redisUrl,
-      JWT_SECRET: new TextDecoder().decode(jwt.secret),
-      CACHE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      CACHE_KEY_PREFIX,
-    };
+    const env = benchServerEnv(services, jwt, CACHE_KEY_PREFIX);
     const phases: PhaseResult[] = [];
     const warmCharts: PhaseResult[] = [];
     let l2Probe: L2Probe | undefined;
