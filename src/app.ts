@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createL2 } from './cache/createL2.js';
 import { deriveEntryPolicies } from './cache/entryPolicies.js';
+import { startInvalidationFeed, type InvalidationFeed } from './cache/invalidationFeed.js';
 import type { L2Cache } from './cache/l2Cache.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
@@ -36,6 +37,8 @@ export interface AppVariant extends ServerVariant {
 export interface App {
   readonly server: FastifyInstance;
   readonly l2: L2Cache;
+  /** Invalidations heard through Postgres; undefined on the embedded database. */
+  readonly feed: InvalidationFeed | undefined;
 }
 
 /**
@@ -58,7 +61,9 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     store: variant.store,
     sealer: variant.sealer,
   });
-  const server = await createServer({
+  // Before the server exists: an instance knows every recent write before it serves a read.
+  const feed = await startInvalidationFeed({ database, l2, logger });
+  const server = await createServerOrClose({
     schema,
     policies,
     entryPolicies: deriveEntryPolicies(policies),
@@ -80,11 +85,24 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     checkReadiness: async () => {
       await database.ping();
       // Postgres is required; L2 is not: without it the service is degraded, still serving.
-      return { database: 'up', cache: (await l2.store.ping()) ? 'up' : 'degraded' };
+      const cache = (await l2.store.ping()) ? 'up' : 'degraded';
+      // Without the feed, writes of other instances reach this one through Redis alone.
+      const invalidations = feed === undefined || feed.up ? 'up' : 'degraded';
+      return { database: 'up', cache, invalidations };
     },
   });
+  async function createServerOrClose(serverDeps: Parameters<typeof createServer>[0]) {
+    try {
+      return await createServer(serverDeps);
+    } catch (error) {
+      await feed?.close();
+      await l2.close();
+      throw error;
+    }
+  }
   server.addHook('onClose', async () => {
+    await feed?.close();
     await l2.close();
   });
-  return { server, l2 };
+  return { server, l2, feed };
 }

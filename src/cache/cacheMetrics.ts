@@ -22,6 +22,12 @@ export interface CacheMetrics {
   readonly epochBumps: Counter;
   /** Replacements sent for control values (the epoch, generations) found unreadable in L2. */
   readonly controlReplaced: Counter<'kind'>;
+  /** Generations read from L2 that a committed invalidation had superseded; served as misses. */
+  readonly supersededGenerations: Counter;
+  /** Invalidations learnt through Postgres, by how: `notify`, or `catchup` after a (re)connect. */
+  readonly invalidationsReceived: Counter<'source'>;
+  /** 1 while this process listens for invalidations on Postgres, 0 while it does not. */
+  readonly invalidationFeedUp: Gauge;
 }
 
 export interface L1Tally {
@@ -95,6 +101,22 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
       name: 'caregraph_cache_control_replaced_total',
       help: 'Control values (kind: epoch or generation) that failed to open, for which a fresh one was sent',
       labelNames: ['kind'],
+      registers,
+    }),
+    supersededGenerations: new Counter({
+      name: 'caregraph_cache_superseded_generations_total',
+      help: 'Generations read from L2 that a committed invalidation had superseded (its bump not landed yet, refused by Redis, or replayed); served as misses and replaced',
+      registers,
+    }),
+    invalidationsReceived: new Counter({
+      name: 'caregraph_cache_invalidations_received_total',
+      help: 'Invalidations learnt through Postgres (source: notify, or catchup after a reconnect)',
+      labelNames: ['source'],
+      registers,
+    }),
+    invalidationFeedUp: new Gauge({
+      name: 'caregraph_cache_invalidation_feed_up',
+      help: '1 while this process listens for invalidations on Postgres, 0 while it does not',
       registers,
     }),
   };

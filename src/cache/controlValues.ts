@@ -39,12 +39,26 @@ export function controlPolicyOf(scope: GenerationScope): ControlPolicy {
   return scope.kind === 'patient' ? PATIENT_CONTROL_POLICY : LONG_CONTROL_POLICY;
 }
 
-/** A new control value: random, so never equal to one that came before. */
-export function freshToken(): string {
-  return randomBytes(12).toString('base64url');
+// A token's random part: 12 bytes in base64url, always 16 characters.
+const RANDOM_CHARS = 16;
+
+/**
+ * A new control value: random, so never equal to one that came before, followed by the
+ * invalidation sequence number it was made at or after (in base 36; none for 0). The number is
+ * sealed with the rest, so nobody without the key can raise it: a generation read with a number
+ * below the scope's latest invalidation was made before that write (see `InvalidationFloors`).
+ */
+export function freshToken(counter = 0): string {
+  const random = randomBytes(12).toString('base64url');
+  return counter > 0 ? `${random}${counter.toString(36)}` : random;
 }
 
-const TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
+/** The invalidation sequence number a token was made at; 0 for a token without one. */
+export function counterOfToken(token: string): number {
+  return token.length > RANDOM_CHARS ? Number.parseInt(token.slice(RANDOM_CHARS), 36) : 0;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{16}[0-9a-z]{0,12}$/;
 
 /** Whether an opened control value is one `freshToken` could have made. */
 export function isControlToken(plaintext: string | undefined): plaintext is string {
@@ -59,6 +73,18 @@ const REFUSED_MEMORY_MS = 10_000;
 // What a key of another Redis type holds, as far as a replacement's memory is concerned.
 const NOT_A_STRING = '\u0000not a string';
 
+export interface ReplaceOptions {
+  /** The invalidation sequence number the new token carries (see `freshToken`). */
+  readonly counter?: number | undefined;
+  /**
+   * The value opened, but was made before the scope's latest committed invalidation: that
+   * write's own bump has not landed (Redis refused it, or it is still on its way), or the value
+   * was replayed. Routine, so counted in `caregraph_cache_superseded_generations_total` and
+   * not logged.
+   */
+  readonly superseded?: boolean;
+}
+
 /**
  * Replaces control values that are present in L2 but fail to open, counting each replacement
  * sent in `caregraph_cache_control_replaced_total{kind}`.
@@ -71,14 +97,25 @@ export interface ControlRepair {
    * writer's bump, and stamping data read before that bump with it would serve stale data.
    * A replacement is only an invalidation, and a later request reads it like any other.
    */
-  replace(key: string, found: string, kind: 'epoch' | 'generation', policy: ControlPolicy): void;
+  replace(
+    key: string,
+    found: string,
+    kind: 'epoch' | 'generation',
+    policy: ControlPolicy,
+    options?: ReplaceOptions,
+  ): void;
   /**
    * Records that `key`, read absent, could not be created "if absent". Once is the ordinary
    * race with another process that created it first. Twice in a row means a key that MGET
    * reads as absent but that exists, a key of another Redis type (a hash, a list), which SET NX
    * can never replace: it is overwritten like a value that fails to open.
    */
-  creationRefused(key: string, kind: 'epoch' | 'generation', policy: ControlPolicy): void;
+  creationRefused(
+    key: string,
+    kind: 'epoch' | 'generation',
+    policy: ControlPolicy,
+    counter?: number,
+  ): void;
   /** Resolves once every replacement started so far has settled. */
   settled(): Promise<void>;
 }
@@ -94,21 +131,27 @@ export function createControlRepair(deps: {
   const replaced = new LRUCache<string, string>({ max: 10_000, ttl: REPLACED_MEMORY_MS });
   const refused = new LRUCache<string, true>({ max: 10_000, ttl: REFUSED_MEMORY_MS });
   const repair: ControlRepair = {
-    creationRefused: (key, kind, policy) => {
+    creationRefused: (key, kind, policy, counter) => {
       if (!refused.has(key)) {
         refused.set(key, true);
         return;
       }
       refused.delete(key);
-      repair.replace(key, NOT_A_STRING, kind, policy);
+      repair.replace(key, NOT_A_STRING, kind, policy, { counter });
     },
-    replace: (key, found, kind, policy) => {
+    replace: (key, found, kind, policy, options = {}) => {
       if (inFlight.has(key) || replaced.get(key) === found) return;
       // Counted when sent: a write that timed out may still have landed.
-      metrics.controlReplaced.inc({ kind });
-      // The key may name a patient: the log gets its kind only.
-      logger.warn({ kind }, 'an L2 control value failed to open; replacing it');
-      const replacement = writeToL2(store, sealer, [{ key, plaintext: freshToken(), policy }])
+      if (options.superseded === true) {
+        metrics.supersededGenerations.inc();
+      } else {
+        metrics.controlReplaced.inc({ kind });
+        // The key may name a patient: the log gets its kind only.
+        logger.warn({ kind }, 'an L2 control value failed to open; replacing it');
+      }
+      const replacement = writeToL2(store, sealer, [
+        { key, plaintext: freshToken(options.counter), policy },
+      ])
         .then((written) => {
           if (written) replaced.set(key, found);
         })

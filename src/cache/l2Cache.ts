@@ -10,6 +10,7 @@ import {
   LONG_CONTROL_POLICY,
 } from './controlValues.js';
 import type { GuardedStore } from './guardedStore.js';
+import { createInvalidationFloors, type InvalidationFloors } from './invalidationFloors.js';
 import {
   createNearCache,
   DEFAULT_NEAR_CACHE,
@@ -47,14 +48,28 @@ export interface L2Cache {
   /** Decoded entries kept in this process, served only under the stamps a request read. */
   readonly near: NearCache;
   forRequest(tenantId: string): RequestCache;
+  /** The latest committed invalidation of each scope this process knows of. */
+  readonly floors: InvalidationFloors;
   /**
-   * Makes every entry under these scopes unreadable, trying a few times. When L2 still cannot
-   * be told, it is marked untrusted and flushed whole (by a background retry, or by the next
-   * read) before anything in it is served again.
+   * After a write committed as invalidation `seq` (see `invalidationFeed.ts`): this process
+   * stops serving the scopes at once (`observe`), then makes every entry under them unreadable
+   * in L2 with generations at `seq`, trying a few times. When L2 still cannot be told, it is
+   * marked untrusted and flushed whole (by a background retry, or by the next read) before
+   * anything in it is served again; other processes heard of the write through Postgres.
    *
+   * @param seq the write's invalidation sequence number; 0 for none (tests, the bench).
    * @returns false when the invalidation could not be delivered.
    */
-  invalidate(tenantId: string, scopes: ReadonlyArray<GenerationScope>): Promise<boolean>;
+  invalidate(
+    tenantId: string,
+    scopes: ReadonlyArray<GenerationScope>,
+    seq?: number,
+  ): Promise<boolean>;
+  /**
+   * A committed invalidation heard of through Postgres (or made here): generations of these
+   * scopes older than `seq` are no longer served from, and near copies under them go.
+   */
+  observe(tenantId: string, scopes: ReadonlyArray<GenerationScope>, seq: number): void;
   /** Logically flushes all of L2 (a new epoch). */
   flushAll(): Promise<boolean>;
   /** Resolves to true when L2 can be trusted, flushing it first after an outage. */
@@ -120,6 +135,7 @@ export function createL2Cache(deps: {
   const near = createNearCache(deps.near ?? DEFAULT_NEAR_CACHE);
   const epochKey = buildCacheKey(space, { kind: 'epoch' });
   const repair = createControlRepair({ store, sealer, metrics, logger });
+  const floors = createInvalidationFloors();
   let flushing: Promise<boolean> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
 
@@ -145,16 +161,31 @@ export function createL2Cache(deps: {
     singleFlight: createSingleFlight(),
     patientOf: new LRUCache({ max: 200_000 }),
     forRequest: (tenantId) => createRequestCache(cache, sealer, repair, tenantId, epochKey),
-    invalidate: async (tenantId, scopes) => {
+    floors,
+    observe: (tenantId, scopes, seq) => {
+      const risen: string[] = [];
+      for (const scope of scopes) {
+        const key = generationKey(space, tenantId, scope);
+        const longLived = scope.kind === 'reference' || scope.kind === 'tenant';
+        if (seq > 0 && floors.raise(key, seq, longLived)) risen.push(key);
+      }
+      near.drop(risen);
+    },
+    invalidate: async (tenantId, scopes, seq = 0) => {
+      cache.observe(tenantId, scopes, seq);
       // This process drops its copies at once, whatever L2 says; the new generations then make
       // every other process's copies unservable, and dropped when it reads them.
       near.drop(scopes.map((scope) => generationKey(space, tenantId, scope)));
       for (let attempt = 1; attempt <= INVALIDATION_ATTEMPTS; attempt++) {
-        const writes = scopes.map((scope) => ({
-          key: generationKey(space, tenantId, scope),
-          plaintext: freshToken(),
-          policy: controlPolicyOf(scope),
-        }));
+        const writes = scopes.map((scope) => {
+          const key = generationKey(space, tenantId, scope);
+          // At the floor: a later write another process committed meanwhile may have raised it.
+          return {
+            key,
+            plaintext: freshToken(floors.floorOf(key)),
+            policy: controlPolicyOf(scope),
+          };
+        });
         if (await writeToL2(store, sealer, writes)) return true;
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
       }

@@ -40,6 +40,7 @@ export function createRequestCache(
     metrics,
     near,
     repair,
+    floors: cache.floors,
   });
   const { tenantKey, generationKeyOf, stampAt } = control;
   // Creations under way, so that two writes of one request never race to create one value.
@@ -230,7 +231,8 @@ export function createRequestCache(
         return false;
       });
       if (absent.length > 0) {
-        const tokens = absent.map(() => freshToken());
+        // Made now, so at or above every invalidation this process knows of.
+        const tokens = absent.map((key) => freshToken(cache.floors.floorOf(key)));
         const creation = writeToL2(
           store,
           sealer,
@@ -246,7 +248,12 @@ export function createRequestCache(
             else control.forget(key);
             if (created?.[i] === false) {
               const policy = policies.get(key) ?? LONG_CONTROL_POLICY;
-              repair.creationRefused(key, key === epochKey ? 'epoch' : 'generation', policy);
+              repair.creationRefused(
+                key,
+                key === epochKey ? 'epoch' : 'generation',
+                policy,
+                cache.floors.floorOf(key),
+              );
             }
             creating.delete(key);
           });

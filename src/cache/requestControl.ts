@@ -2,11 +2,13 @@ import type { GenerationScope, KeySpace } from './cacheKey.js';
 import type { CacheMetrics } from './cacheMetrics.js';
 import {
   controlPolicyOf,
+  counterOfToken,
   generationKey,
   isControlToken,
   LONG_CONTROL_POLICY,
   type ControlRepair,
 } from './controlValues.js';
+import type { InvalidationFloors } from './invalidationFloors.js';
 import type { NearCache } from './nearCache.js';
 import type { Sealer } from './sealer.js';
 
@@ -50,8 +52,10 @@ export function createRequestControl(deps: {
   readonly metrics: CacheMetrics;
   readonly near: NearCache;
   readonly repair: ControlRepair;
+  /** The latest committed invalidation of each scope, as this process heard of it. */
+  readonly floors: InvalidationFloors;
 }): RequestControl {
-  const { space, tenantId, epochKey, sealer, controlSealer, metrics, near, repair } = deps;
+  const { space, tenantId, epochKey, sealer, controlSealer, metrics, near, repair, floors } = deps;
   const tenantKey = generationKey(space, tenantId, TENANT_SCOPE);
   const values = new Map<string, string | null | typeof UNREADABLE>();
   const absentAt = new Map<string, number>();
@@ -105,18 +109,30 @@ export function createRequestControl(deps: {
     },
     learn: (key, sealed, scope) => {
       const token = openWith(controlSealer, key, sealed);
+      const valid = isControlToken(token);
+      // A generation made before the scope's latest committed write: that write's bump has not
+      // landed (or never will: Redis refused it), or this is a replay. Not served from; it is
+      // replaced with a token at the floor, which nothing of this request is stamped under.
+      const floor = valid && scope !== undefined ? floors.floorOf(key) : 0;
+      const superseded = floor > 0 && counterOfToken(token as string) < floor;
       // Near copies stamped under any other value can never be served again: they go now, so
       // nothing of a patient whose generation a revocation advanced stays in memory.
       near.observe(
         key,
-        isControlToken(token) ? token : '',
+        valid && !superseded ? (token as string) : '',
         scope === undefined ? 'epoch' : 'generation',
       );
       if (sealed === undefined) {
         set(key, null);
         absentAt.set(key, performance.now());
-      } else if (isControlToken(token)) {
-        set(key, token);
+      } else if (superseded) {
+        set(key, UNREADABLE);
+        repair.replace(key, sealed, 'generation', controlPolicyOf(scope as GenerationScope), {
+          counter: floor,
+          superseded: true,
+        });
+      } else if (valid) {
+        set(key, token as string);
       } else {
         // Present but unreadable: SET NX would never replace it, and L2 would stay bypassed for
         // as long as it lives. It is overwritten, and this request caches nothing under it.

@@ -51,6 +51,19 @@ export const APP_TABLE_PRIVILEGES: Readonly<Record<string, ReadonlyArray<TableGr
   // Append-only: the API writes events and auditors read them, nothing else. id and
   // occurred_at take their defaults, so no event can be back-dated or take another's id.
   audit_events: ['SELECT', { privilege: 'INSERT', columns: AUDIT_INSERT_COLUMNS }],
+  // Every write's invalidation, published in its transaction; instances read it back after a
+  // reconnect and prune what is past use. seq and committed_at take their defaults.
+  cache_invalidations: [
+    'SELECT',
+    'DELETE',
+    { privilege: 'INSERT', columns: ['tenant_id', 'scopes'] },
+  ],
+  // Raised (never lowered) by writes to a tenant's reference data or the whole tenant.
+  cache_scope_floors: [
+    'SELECT',
+    { privilege: 'INSERT', columns: ['tenant_id', 'scope', 'seq'] },
+    { privilege: 'UPDATE', columns: ['seq'] },
+  ],
 };
 
 /** Thrown by migrate when an existing `caregraph_app` could rewrite the audit trail. */

@@ -38,6 +38,16 @@ export interface DatabaseHandle {
    * Counted by `onStatement` like every other statement.
    */
   executePrepared(text: string, params: ReadonlyArray<string | null>): Promise<void>;
+  /**
+   * LISTENs on a channel over a connection of its own (Postgres only: the embedded database has
+   * one process, which hears nothing it did not do itself). `onListen` runs on every
+   * (re)connect of that connection, when notifications sent meanwhile are gone.
+   */
+  readonly listen?: (
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen: () => void,
+  ) => Promise<{ readonly unlisten: () => Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -118,6 +128,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     executePrepared: async (text, params) => {
       countPrepared(text);
       await client.unsafe(text, [...params], { prepare: true });
+    },
+    listen: async (channel, onNotify, onListen) => {
+      const { unlisten } = await client.listen(channel, onNotify, onListen);
+      return { unlisten: async () => void (await unlisten()) };
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -2,11 +2,14 @@ import type { Principal } from '../auth/principal.js';
 import type { GenerationScope } from '../cache/cacheKey.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache, RequestCache } from '../cache/l2Cache.js';
+import { publishInvalidation } from '../cache/invalidationFeed.js';
 import { invalidationScopes } from '../cache/scopes.js';
 import type { Database } from '../db/client.js';
 import type { EntityName, EntityRows } from '../db/entities.js';
+import type { FinishWrite } from '../db/mutations/finishWrite.js';
+import { insertAuditRow } from '../db/mutations/insertAuditRow.js';
 import type { SearchScope } from '../db/queries/searchPatients.js';
-import type { PatientRow } from '../db/tables/index.js';
+import type { NewAuditEvent, PatientRow } from '../db/tables/index.js';
 import type { HttpCachePolicy } from '../policy/cachePolicy.js';
 import { createLoaders, type LoaderOptions, type Loaders } from '../loaders/createLoaders.js';
 import { cachedSearchPatients } from '../loaders/searchPatients.js';
@@ -47,6 +50,15 @@ export interface RequestContext {
    */
   readonly outcome: { cachePolicy: HttpCachePolicy | undefined };
   /**
+   * The last step of a write's transaction: inserts its audit row, then publishes the scopes
+   * the written row makes stale through Postgres (`publishInvalidation`), so that every
+   * instance hears of the write when it commits, whatever state Redis is in.
+   */
+  finishWrite<E extends EntityName>(
+    entity: E,
+    audit: (row: EntityRows[E]) => NewAuditEvent,
+  ): FinishWrite<EntityRows[E]>;
+  /**
    * After a committed write: primes this request's L1 with the row and makes every L2 entry
    * the write affects unreadable, on every instance, before the mutation answers.
    */
@@ -54,8 +66,10 @@ export interface RequestContext {
   /**
    * Makes every L2 entry under these scopes unreadable and empties this request's L1. When L2
    * cannot be reached, it is flushed whole before it is read again, so the purge still holds.
+   *
+   * @param seq the purge's invalidation, published with its audit row (`publishInvalidation`).
    */
-  purge(scopes: ReadonlyArray<GenerationScope>): Promise<void>;
+  purge(scopes: ReadonlyArray<GenerationScope>, seq: number): Promise<void>;
 }
 
 export interface ContextDeps {
@@ -115,8 +129,10 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     batching: deps.loaderOptions?.batching ?? true,
     readAhead: principal.role === 'clinician' || principal.role === 'patient',
   });
-  const invalidate = async (scopes: ReadonlyArray<GenerationScope>) => {
-    const delivered = await deps.l2.invalidate(tenantId, scopes);
+  // The invalidation each write of this request published, by entity, for its L2 bump.
+  const published = new Map<string, number>();
+  const invalidate = async (scopes: ReadonlyArray<GenerationScope>, seq: number) => {
+    const delivered = await deps.l2.invalidate(tenantId, scopes, seq);
     // The rest of this request reads those generations again, so it sees its own write.
     cache.forget(scopes);
     if (!delivered) warnings.push(new CacheInvalidationDelayedError());
@@ -137,19 +153,27 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     outcome: { cachePolicy: undefined },
     searchPatients: (term, first, scope) =>
       cachedSearchPatients({ ...batchDeps, loaders }, term, first, scope),
-    purge: async (scopes) => {
+    purge: async (scopes, seq) => {
       decisions.clear();
       loaders.invalidated();
       for (const loader of Object.values(loaders.entities)) loader.clearAll();
       for (const loader of Object.values(loaders.relations)) loader.clearAll();
-      await invalidate(scopes);
+      await invalidate(scopes, seq);
+    },
+    finishWrite: (entity, audit) => async (tx, row) => {
+      await insertAuditRow(tx, audit(row));
+      const seq = await publishInvalidation(tx, tenantId, invalidationScopes(entity, row));
+      published.set(`${entity}:${row.id}`, seq);
     },
     afterWrite: async (entity, row) => {
       decisions.clear();
       refreshAfterWrite(loaders, entity, row);
       // What a mutation returns comes from its own statement, whatever was loaded before.
       sources.set(`${entity}:${row.id}`, 'db');
-      await invalidate(invalidationScopes(entity, row));
+      const key = `${entity}:${row.id}`;
+      const seq = published.get(key) ?? 0;
+      published.delete(key);
+      await invalidate(invalidationScopes(entity, row), seq);
     },
   };
 }

@@ -1,18 +1,21 @@
-import type { NewAuditEvent } from '../db/tables/index.js';
+import type { EntityName, EntityRows } from '../db/entities.js';
+import type { FinishWrite } from '../db/mutations/finishWrite.js';
 import type { RequestContext } from '../graphql/context.js';
 
 /**
- * The audit row of a write to an entity, for the mutation to insert in its own transaction.
- * PHI entities name their patient; reference data names none.
+ * How a write to an entity finishes in its transaction (`RequestContext.finishWrite`): its
+ * audit row, where PHI entities name their patient and reference data names none, and its
+ * invalidation.
  */
-export function auditedWrite(
+export function auditedWrite<E extends EntityName>(
   ctx: RequestContext,
-  resourceType: string,
-): (row: { id: string; patientId?: string }) => NewAuditEvent {
-  return (row) =>
+  entity: E,
+): FinishWrite<EntityRows[E]> {
+  return ctx.finishWrite(entity, (row) =>
     ctx.audit.writeRow({
-      resourceType,
+      resourceType: entity,
       resourceId: row.id,
-      patientId: resourceType === 'Patient' ? row.id : (row.patientId ?? null),
-    });
+      patientId: entity === 'Patient' ? row.id : 'patientId' in row ? row.patientId : null,
+    }),
+  );
 }

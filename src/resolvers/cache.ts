@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { GenerationScope } from '../cache/cacheKey.js';
+import { publishInvalidation } from '../cache/invalidationFeed.js';
 import { ENTITY_NAMES, type EntityName } from '../db/entities.js';
 import { insertAuditRow } from '../db/mutations/insertAuditRow.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
@@ -17,16 +18,18 @@ export const cacheResolvers: Resolvers = {
       const { patientId, type } = validateInput(purgeArgs, args, 'arguments');
       const scopes = purgeScopes(patientId ?? undefined, type ?? undefined);
       // Audited before it takes effect, as a write is: a purge whose row cannot be inserted
-      // does not happen, and the admin is told so.
-      await insertAuditRow(
-        ctx.db,
-        ctx.audit.purgeRow({
-          resourceType: 'Cache',
-          resourceId: type ?? null,
-          patientId: patientId === undefined || patientId === null ? null : normalizeId(patientId),
-        }),
-      );
-      await ctx.purge(scopes);
+      // does not happen, and the admin is told so. Published with its row, so that every
+      // instance hears of it through Postgres, whatever state Redis is in.
+      const row = ctx.audit.purgeRow({
+        resourceType: 'Cache',
+        resourceId: type ?? null,
+        patientId: patientId === undefined || patientId === null ? null : normalizeId(patientId),
+      });
+      const seq = await ctx.db.transaction(async (tx) => {
+        await insertAuditRow(tx, row);
+        return publishInvalidation(tx, ctx.principal.tenantId, scopes);
+      });
+      await ctx.purge(scopes, seq);
       return scopes.length;
     },
   },

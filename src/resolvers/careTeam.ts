@@ -16,12 +16,17 @@ async function setMember(
     doctorId: entityIdOf(doctorId, 'Doctor'),
     member,
   };
-  const patient = await changeCareTeam(ctx.db, ctx.principal.tenantId, change, (row) =>
-    ctx.audit.writeRow({
-      resourceType: 'CareTeam',
-      resourceId: change.doctorId,
-      patientId: row.id,
-    }),
+  const patient = await changeCareTeam(
+    ctx.db,
+    ctx.principal.tenantId,
+    change,
+    ctx.finishWrite('Patient', (row) =>
+      ctx.audit.writeRow({
+        resourceType: 'CareTeam',
+        resourceId: change.doctorId,
+        patientId: row.id,
+      }),
+    ),
   ).catch(rethrowWriteError('doctorId'));
   if (patient === undefined) throw new NotFoundError('Patient');
   // The patient's generation covers its care-team list, so this takes effect at once.

@@ -404,7 +404,8 @@ describe('the layered cache', () => {
           variables: { id: patient.patientId },
         }),
       );
-      expect(purge).toEqual({ statements: 0, reads: 0, writes: 1, creates: 0 });
+      // One statement: the purge's invalidation, published through Postgres with its audit row.
+      expect(purge).toEqual({ statements: 1, reads: 0, writes: 1, creates: 0 });
       expect(await readableEntries(patient.patientId)).toBe(0);
     });
 

@@ -14,6 +14,8 @@ import type { AppRoleDatabase } from '../support/appRoleDatabase.js';
 const EXPECTED_TABLE_PRIVILEGES: Record<string, string> = {
   'drizzle.__drizzle_migrations': '',
   'public.audit_events': 'SELECT',
+  'public.cache_invalidations': 'SELECT,DELETE',
+  'public.cache_scope_floors': 'SELECT',
   'public.care_team': 'SELECT,INSERT,DELETE',
   'public.departments': 'SELECT',
   'public.doctors': 'SELECT',

@@ -21,7 +21,7 @@ describe('operational endpoints', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: 'ready',
-      checks: { database: 'up', cache: 'up' },
+      checks: { database: 'up', cache: 'up', invalidations: 'up' },
     });
   });
 

@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { insertAuditRow } from './insertAuditRow.js';
-import { careTeam, patients, type NewAuditEvent, type PatientRow } from '../tables/index.js';
+import type { FinishWrite } from './finishWrite.js';
+import { careTeam, patients, type PatientRow } from '../tables/index.js';
 
 /**
- * Adds or removes a doctor on a patient's care team in a transaction, with its audit row.
+ * Adds or removes a doctor on a patient's care team in a transaction, with its audit row and its invalidation.
  *
  * @returns the patient, or undefined when the tenant has no such patient.
  * @throws the driver's foreign-key error when the doctor is not one of the tenant's.
@@ -13,7 +13,7 @@ export function changeCareTeam(
   db: Database,
   tenantId: string,
   change: { readonly patientId: string; readonly doctorId: string; readonly member: boolean },
-  audit: (patient: PatientRow) => NewAuditEvent,
+  finish: FinishWrite<PatientRow>,
 ): Promise<PatientRow | undefined> {
   return db.transaction(async (tx) => {
     const [patient] = await tx
@@ -36,7 +36,7 @@ export function changeCareTeam(
           ),
         );
     }
-    await insertAuditRow(tx, audit(patient));
+    await finish(tx, patient);
     return patient;
   });
 }

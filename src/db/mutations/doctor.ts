@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { insertAuditRow } from './insertAuditRow.js';
-import type { NewAuditEvent } from '../tables/index.js';
+import type { FinishWrite } from './finishWrite.js';
 import { doctors, type DoctorRow } from '../tables/index.js';
 
 export interface DoctorChanges {
@@ -22,7 +21,7 @@ export function updateDoctor(
   tenantId: string,
   id: string,
   changes: DoctorChanges,
-  audit: (row: DoctorRow) => NewAuditEvent,
+  finish: FinishWrite<DoctorRow>,
 ): Promise<DoctorRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -30,7 +29,7 @@ export function updateDoctor(
       .set(changes)
       .where(and(eq(doctors.tenantId, tenantId), eq(doctors.id, id)))
       .returning();
-    if (row !== undefined) await insertAuditRow(tx, audit(row));
+    if (row !== undefined) await finish(tx, row);
     return row;
   });
 }

@@ -1,7 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { insertAuditRow } from './insertAuditRow.js';
-import type { NewAuditEvent } from '../tables/index.js';
+import type { FinishWrite } from './finishWrite.js';
 import { patients, type PatientRow } from '../tables/index.js';
 
 export interface PatientChanges {
@@ -11,7 +10,7 @@ export interface PatientChanges {
 }
 
 /**
- * Updates a patient's editable demographics in a transaction, with its audit row.
+ * Updates a patient's editable demographics in a transaction, with its audit row and its invalidation.
  *
  * @returns the updated row, or undefined when the tenant has no such patient.
  * @throws the driver's foreign-key error when primaryDoctorId names no doctor of the tenant.
@@ -21,7 +20,7 @@ export function updatePatient(
   tenantId: string,
   id: string,
   changes: PatientChanges,
-  audit: (row: PatientRow) => NewAuditEvent,
+  finish: FinishWrite<PatientRow>,
 ): Promise<PatientRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -29,7 +28,7 @@ export function updatePatient(
       .set({ ...changes, updatedAt: sql`now()` })
       .where(and(eq(patients.tenantId, tenantId), eq(patients.id, id)))
       .returning();
-    if (row !== undefined) await insertAuditRow(tx, audit(row));
+    if (row !== undefined) await finish(tx, row);
     return row;
   });
 }
@@ -44,7 +43,7 @@ export function setConsent(
   tenantId: string,
   id: string,
   granted: boolean,
-  audit: (row: PatientRow) => NewAuditEvent,
+  finish: FinishWrite<PatientRow>,
 ): Promise<PatientRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -52,7 +51,7 @@ export function setConsent(
       .set({ consentGranted: granted, updatedAt: sql`now()` })
       .where(and(eq(patients.tenantId, tenantId), eq(patients.id, id)))
       .returning();
-    if (row !== undefined) await insertAuditRow(tx, audit(row));
+    if (row !== undefined) await finish(tx, row);
     return row;
   });
 }

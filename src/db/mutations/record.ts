@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { insertAuditRow } from './insertAuditRow.js';
-import type { NewAuditEvent } from '../tables/index.js';
+import type { FinishWrite } from './finishWrite.js';
 import { medicalRecords, patients, type MedicalRecordRow } from '../tables/index.js';
 
 export interface NewMedicalRecord {
@@ -23,7 +22,7 @@ export function addMedicalRecord(
   db: Database,
   tenantId: string,
   record: NewMedicalRecord,
-  audit: (row: MedicalRecordRow) => NewAuditEvent,
+  finish: FinishWrite<MedicalRecordRow>,
 ): Promise<MedicalRecordRow | undefined> {
   return db.transaction(async (tx) => {
     const [patient] = await tx
@@ -36,7 +35,7 @@ export function addMedicalRecord(
       .insert(medicalRecords)
       .values({ tenantId, id: randomUUID(), recordedAt: new Date().toISOString(), ...record })
       .returning();
-    if (row !== undefined) await insertAuditRow(tx, audit(row));
+    if (row !== undefined) await finish(tx, row);
     return row;
   });
 }

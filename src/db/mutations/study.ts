@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { insertAuditRow } from './insertAuditRow.js';
-import type { NewAuditEvent } from '../tables/index.js';
+import type { FinishWrite } from './finishWrite.js';
 import { studies, type StudyRow } from '../tables/index.js';
 
 export type ReportStatus = StudyRow['reportStatus'];
@@ -17,7 +16,7 @@ export function updateStudyReport(
   id: string,
   reportStatus: ReportStatus,
   report: string | null | undefined,
-  audit: (row: StudyRow) => NewAuditEvent,
+  finish: FinishWrite<StudyRow>,
 ): Promise<StudyRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -25,7 +24,7 @@ export function updateStudyReport(
       .set({ reportStatus, ...(report === undefined ? {} : { report }) })
       .where(and(eq(studies.tenantId, tenantId), eq(studies.id, id)))
       .returning();
-    if (row !== undefined) await insertAuditRow(tx, audit(row));
+    if (row !== undefined) await finish(tx, row);
     return row;
   });
 }

@@ -6,3 +6,4 @@ export * from './careTeam.js';
 export * from './record.js';
 export * from './study.js';
 export * from './audit.js';
+export * from './cacheInvalidation.js';

@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Database, DatabaseHandle } from '../db/client.js';
+import { describeError, type Logger } from '../logger.js';
+import { scopeName, type GenerationScope } from './cacheKey.js';
+import type { L2Cache } from './l2Cache.js';
+import { SHORT_FLOOR_TTL_MS } from './invalidationFloors.js';
+
+/**
+ * The invalidation path that does not depend on Redis (SPEC §2.8). Every write inserts its
+ * invalidation into `cache_invalidations` and NOTIFYs it, in its own transaction
+ * (`publishInvalidation`): Postgres delivers it to every listening instance when, and only
+ * when, the write commits. Each instance then stops serving the scopes from L2
+ * (`L2Cache.observe`) until it reads generations made after the write, whatever Redis did
+ * with the writer's own bump: refused it (read-only), froze, or lost it in a restart.
+ *
+ * The outbox row is what makes this survive a lost connection. An instance that (re)connects
+ * reads the last minutes of it, and the floors of long-lived scopes, before it trusts what it
+ * heard. A ping it NOTIFYs to itself every few seconds tells it when its listening connection
+ * has silently stopped delivering, and it listens again.
+ */
+export const INVALIDATION_CHANNEL = 'caregraph_cache_invalidation';
+
+/** Scopes whose entries live for hours: their floors outlive the outbox (`cache_scope_floors`). */
+const isLongLived = (scope: GenerationScope): boolean =>
+  scope.kind === 'reference' || scope.kind === 'tenant';
+
+/**
+ * Publishes a write's invalidation inside its transaction, in one statement: the outbox row,
+ * the floors of long-lived scopes (raised, never lowered), and the NOTIFY.
+ *
+ * @returns the invalidation's sequence number, which the writer's own L2 bump carries.
+ */
+export async function publishInvalidation(
+  tx: Pick<Database, 'execute'>,
+  tenantId: string,
+  scopes: ReadonlyArray<GenerationScope>,
+): Promise<number> {
+  const names = JSON.stringify(scopes.map(scopeName));
+  const longLived = JSON.stringify(scopes.filter(isLongLived).map(scopeName));
+  const result = await tx.execute(sql`
+    with published as (
+      insert into cache_invalidations (tenant_id, scopes)
+      values (${tenantId}, array(select json_array_elements_text(${names}::text::json)))
+      returning seq, tenant_id, scopes
+    ), floors as (
+      insert into cache_scope_floors (tenant_id, scope, seq)
+      select published.tenant_id, scope, published.seq
+      from published, json_array_elements_text(${longLived}::text::json) as scope
+      on conflict (tenant_id, scope)
+        do update set seq = greatest(cache_scope_floors.seq, excluded.seq)
+    )
+    select seq, pg_notify(${INVALIDATION_CHANNEL},
+      json_build_object('seq', seq, 'tenant', tenant_id, 'scopes', scopes)::text)
+    from published`);
+  const [row] = rowsOf(result) as Array<{ seq: number | string }>;
+  const seq = Number(row?.seq);
+  if (!Number.isSafeInteger(seq) || seq <= 0) throw new Error('no invalidation sequence number');
+  return seq;
+}
+
+/** One invalidation as it travels: its sequence number, tenant and scopes. */
+export interface Invalidation {
+  readonly seq: number;
+  readonly tenantId: string;
+  readonly scopes: ReadonlyArray<GenerationScope>;
+}
+
+const PATIENT_SCOPE = /^patient:([0-9a-f-]{36})$/;
+
+/** A scope from its `scopeName`; undefined for anything else. */
+export function parseScopeName(name: unknown): GenerationScope | undefined {
+  if (name === 'reference' || name === 'search' || name === 'tenant') return { kind: name };
+  if (typeof name !== 'string') return undefined;
+  const patient = PATIENT_SCOPE.exec(name);
+  return patient === null ? undefined : { kind: 'patient', patientId: patient[1] as string };
+}
+
+/**
+ * An invalidation from its NOTIFY payload or outbox row; undefined when it is not one (any
+ * database user may NOTIFY on the channel). Scopes it cannot name are dropped.
+ */
+export function parseInvalidation(value: unknown): Invalidation | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { seq, tenant, scopes } = value as Record<string, unknown>;
+  const number = typeof seq === 'string' ? Number(seq) : seq;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number <= 0) return undefined;
+  if (typeof tenant !== 'string' || tenant.length === 0 || !Array.isArray(scopes)) return undefined;
+  const parsed = scopes.map(parseScopeName).filter((s): s is GenerationScope => s !== undefined);
+  return { seq: number, tenantId: tenant, scopes: parsed };
+}
+
+export interface InvalidationFeedOptions {
+  /** How often the feed NOTIFYs itself to prove it still hears; 2 s by default. */
+  readonly pingIntervalMs?: number;
+  /** How long a ping may take to come back before the feed listens again; 2 s by default. */
+  readonly pingTimeoutMs?: number;
+}
+
+export interface InvalidationFeed {
+  /** Whether the feed is listening and its last ping came back. */
+  readonly up: boolean;
+  close(): Promise<void>;
+}
+
+const PRUNE_EVERY_PINGS = 30;
+const OUTBOX_RETENTION = '1 hour';
+
+/**
+ * Listens for invalidations on Postgres and hands each to `l2.observe`. Resolves once the
+ * first catch-up is done, so that a new instance knows every recent write before it serves;
+ * when Postgres cannot be reached it resolves anyway, logs, and keeps trying.
+ *
+ * @returns undefined for the embedded database, which only one process can open: there, every
+ *   write is observed by the process that made it.
+ */
+export async function startInvalidationFeed(deps: {
+  readonly database: DatabaseHandle;
+  readonly l2: L2Cache;
+  readonly logger: Logger;
+  readonly options?: InvalidationFeedOptions;
+}): Promise<InvalidationFeed | undefined> {
+  const { database, l2, logger } = deps;
+  const listen = database.listen;
+  if (listen === undefined) return undefined;
+  const pingIntervalMs = deps.options?.pingIntervalMs ?? 2_000;
+  const pingTimeoutMs = deps.options?.pingTimeoutMs ?? 2_000;
+  const metrics = l2.metrics;
+  const self = randomUUID();
+  let closed = false;
+  let up = false;
+  let unlisten: (() => Promise<void>) | undefined;
+  let pingSent = 0;
+  let pingHeard = 0;
+  let pings = 0;
+  let listening: Promise<void> | undefined;
+
+  const setUp = (value: boolean) => {
+    if (up !== value) logger[value ? 'info' : 'warn'](`invalidation feed ${value ? 'up' : 'down'}`);
+    up = value;
+    metrics.invalidationFeedUp.set(value ? 1 : 0);
+  };
+
+  const apply = (invalidation: Invalidation | undefined, source: 'notify' | 'catchup') => {
+    if (invalidation === undefined || invalidation.scopes.length === 0) return;
+    l2.observe(invalidation.tenantId, invalidation.scopes, invalidation.seq);
+    metrics.invalidationsReceived.inc({ source });
+  };
+
+  const onNotify = (payload: string) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (typeof value === 'object' && value !== null && 'ping' in value) {
+      if ((value as { ping: unknown }).ping === self) pingHeard = Date.now();
+      return;
+    }
+    apply(parseInvalidation(value), 'notify');
+  };
+
+  // Everything committed in the last minutes, and the floors of long-lived scopes: run on
+  // every (re)connect, since notifications sent while not listening are gone.
+  const catchUp = async () => {
+    const since = `${Math.ceil(SHORT_FLOOR_TTL_MS / 1000)} seconds`;
+    const rows = rowsOf(
+      await database.db.execute(sql`
+        select seq, tenant_id as tenant, scopes from cache_invalidations
+        where committed_at > now() - ${since}::interval
+        union all
+        select seq, tenant_id, array[scope] from cache_scope_floors`),
+    );
+    for (const row of rows) apply(parseInvalidation(row), 'catchup');
+  };
+
+  const startListening = async (): Promise<void> => {
+    // Not awaited: over a connection that stopped delivering, UNLISTEN may wait for long.
+    void unlisten?.().catch(() => undefined);
+    unlisten = undefined;
+    let caughtUp: Promise<void> = Promise.resolve();
+    const handle = await listen(INVALIDATION_CHANNEL, onNotify, () => {
+      // postgres.js calls this on every (re)connect of its listening connection, the first
+      // one included, before listen() resolves.
+      caughtUp = catchUp().then(
+        () => {
+          pingHeard = Date.now();
+          setUp(true);
+        },
+        (error: unknown) => {
+          setUp(false);
+          throw error;
+        },
+      );
+      caughtUp.catch((error: unknown) => {
+        logger.warn({ err: describeError(error) }, 'invalidation catch-up failed');
+      });
+    });
+    unlisten = handle.unlisten;
+    // The first catch-up, awaited: a new instance knows every recent write before it serves.
+    await caughtUp;
+  };
+
+  const relisten = () => {
+    listening ??= startListening()
+      .catch((error: unknown) => {
+        setUp(false);
+        logger.warn({ err: describeError(error) }, 'cannot listen for invalidations');
+      })
+      .finally(() => {
+        listening = undefined;
+      });
+    return listening;
+  };
+
+  const tick = async () => {
+    if (closed || listening !== undefined) return;
+    if (pingSent > 0 && pingHeard < pingSent && Date.now() - pingSent > pingTimeoutMs) {
+      // The last ping never came back: the listening connection has stopped delivering.
+      setUp(false);
+      pingSent = 0;
+      await relisten();
+      return;
+    }
+    if (pingSent === 0 || pingHeard >= pingSent) {
+      pingSent = Date.now();
+      await database.db
+        .execute(sql`select pg_notify(${INVALIDATION_CHANNEL}, ${JSON.stringify({ ping: self })})`)
+        .catch(() => undefined);
+    }
+    if (++pings % PRUNE_EVERY_PINGS === 0) {
+      await database.db
+        .execute(
+          sql`delete from cache_invalidations
+            where committed_at < now() - ${OUTBOX_RETENTION}::interval`,
+        )
+        .catch((error: unknown) => {
+          logger.warn({ err: describeError(error) }, 'cannot prune cache_invalidations');
+        });
+    }
+  };
+
+  const timer = setInterval(() => {
+    void tick();
+  }, pingIntervalMs);
+  timer.unref();
+  metrics.invalidationFeedUp.set(0);
+  await relisten();
+
+  return {
+    get up() {
+      return up;
+    },
+    close: async () => {
+      closed = true;
+      clearInterval(timer);
+      await listening;
+      await unlisten?.().catch(() => undefined);
+      setUp(false);
+    },
+  };
+}
+
+/** The rows of `db.execute`: postgres.js answers an array, PGlite `{ rows }`. */
+function rowsOf(result: unknown): unknown[] {
+  if (Array.isArray(result)) return result;
+  const rows = (result as { rows?: unknown } | undefined)?.rows;
+  return Array.isArray(rows) ? rows : [];
+}
