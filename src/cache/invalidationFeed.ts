@@ -16,7 +16,7 @@ import { SHORT_FLOOR_TTL_MS } from './invalidationFloors.js';
  *
  * The outbox row is what makes this survive a lost connection. An instance that (re)connects
  * reads the last minutes of it, and the floors of long-lived scopes, before it trusts what it
- * heard. A ping it NOTIFYs to itself every few seconds tells it when its listening connection
+ * heard. A ping it NOTIFYs to itself every second tells it when its listening connection
  * has silently stopped delivering, and it listens again.
  */
 export const INVALIDATION_CHANNEL = 'caregraph_cache_invalidation';
@@ -91,9 +91,9 @@ export function parseInvalidation(value: unknown): Invalidation | undefined {
 }
 
 export interface InvalidationFeedOptions {
-  /** How often the feed NOTIFYs itself to prove it still hears; 2 s by default. */
+  /** How often the feed NOTIFYs itself to prove it still hears; 1 s by default. */
   readonly pingIntervalMs?: number;
-  /** How long a ping may take to come back before the feed listens again; 2 s by default. */
+  /** How long a ping may take to come back before the feed listens again; 1.5 s by default. */
   readonly pingTimeoutMs?: number;
 }
 
@@ -103,7 +103,7 @@ export interface InvalidationFeed {
   close(): Promise<void>;
 }
 
-const PRUNE_EVERY_PINGS = 30;
+const PRUNE_EVERY_PINGS = 60;
 const OUTBOX_RETENTION = '1 hour';
 
 /**
@@ -123,8 +123,8 @@ export async function startInvalidationFeed(deps: {
   const { database, l2, logger } = deps;
   const listen = database.listen;
   if (listen === undefined) return undefined;
-  const pingIntervalMs = deps.options?.pingIntervalMs ?? 2_000;
-  const pingTimeoutMs = deps.options?.pingTimeoutMs ?? 2_000;
+  const pingIntervalMs = deps.options?.pingIntervalMs ?? 1_000;
+  const pingTimeoutMs = deps.options?.pingTimeoutMs ?? 1_500;
   const metrics = l2.metrics;
   const self = randomUUID();
   let closed = false;

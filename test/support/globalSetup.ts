@@ -1,12 +1,18 @@
 import type { TestProject } from 'vitest/node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { createDatabase } from '../../src/db/client.js';
 import { seedDatabase } from '../../src/db/seed.js';
+import { chaosTable } from './chaosReport.js';
 import { TEST_PATIENTS, TEST_SEED, databaseUrl, type PostgresTestRun } from './testDatabase.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresRun: PostgresTestRun | null;
+    /** Where chaos scenarios leave their figures, printed as one table when the run ends. */
+    chaosReportDir: string;
   }
 }
 
@@ -18,10 +24,19 @@ declare module 'vitest' {
 export default async function setup(
   project: TestProject,
 ): Promise<(() => Promise<void>) | undefined> {
+  const chaosDir = mkdtempSync(join(tmpdir(), 'caregraph-chaos-'));
+  project.provide('chaosReportDir', chaosDir);
+  const printChaos = () => {
+    const table = chaosTable(chaosDir);
+    if (table !== undefined) process.stdout.write(`\nChaos suite (test/chaos/):\n${table}\n\n`);
+    rmSync(chaosDir, { recursive: true, force: true });
+  };
   const baseUrl = process.env.DATABASE_URL;
   if (baseUrl === undefined || baseUrl === '') {
     project.provide('postgresRun', null);
-    return undefined;
+    return async () => {
+      printChaos();
+    };
   }
   const runId = `caregraph_test_${Date.now().toString(36)}_${process.pid}`;
   const admin = postgres(baseUrl, { max: 1, onnotice: () => undefined });
@@ -37,6 +52,7 @@ export default async function setup(
   project.provide('postgresRun', { baseUrl, runId, template });
 
   return async () => {
+    printChaos();
     const rows = await admin<{ datname: string }[]>`
       select datname from pg_database where datname like ${`${runId}%`}`;
     for (const { datname } of rows)

@@ -22,6 +22,8 @@ export interface RedisProcess {
   readonly url: string;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** Sends a signal to the server: SIGSTOP freezes it (sockets stay open), SIGCONT thaws it. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export function redisProcess(port: number): RedisProcess {
@@ -59,6 +61,11 @@ export function redisProcess(port: number): RedisProcess {
         }
       }
       throw new Error(`redis-server on ${port} did not start`);
+    },
+    signal: (signal) => {
+      if (child === undefined || child.exitCode !== null)
+        throw new Error('redis-server is not running');
+      child.kill(signal);
     },
     kill: async () => {
       if (child === undefined || child.exitCode !== null) return;
