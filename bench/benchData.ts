@@ -62,6 +62,8 @@ export function benchServerEnv(
     LOG_LEVEL: 'warn',
     DATABASE_URL: services.databaseUrl,
     REDIS_URL: services.redisUrl,
+    // The bench's Redis listens on loopback only, with no password.
+    REDIS_ALLOW_UNAUTHENTICATED: 'true',
     JWT_SECRET: new TextDecoder().decode(jwt.secret),
     CACHE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     CACHE_KEY_PREFIX: cacheKeyPrefix,

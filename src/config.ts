@@ -15,6 +15,7 @@ export const CONFIG_ENV_VARS = [
   'DATABASE_APP_PASSWORD',
   'DB_POOL_MAX',
   'REDIS_URL',
+  'REDIS_ALLOW_UNAUTHENTICATED',
   'REDIS_COMMAND_TIMEOUT_MS',
   'CACHE_BREAKER_RESET_MS',
   'CACHE_KEY_PREFIX',
@@ -142,6 +143,10 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_ALLOW_UNAUTHENTICATED: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   REDIS_COMMAND_TIMEOUT_MS: intInRange(1, 10_000, 50),
   CACHE_BREAKER_RESET_MS: intInRange(100, 600_000, 5_000),
   CACHE_KEY_PREFIX: z
@@ -222,6 +227,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  // Sealing keeps an L2 value secret and bound to its key, and generations anchored in Postgres
+  // defeat a replay of old values (see invalidationFeed.ts); a Redis anyone can write to still
+  // lets them delete entries, fill memory or replay values older than what an instance knows.
+  // Production requires a Redis that asks who is writing.
+  if (production && e.REDIS_URL !== undefined && !e.REDIS_ALLOW_UNAUTHENTICATED) {
+    const url = new URL(e.REDIS_URL);
+    if (url.password === '') {
+      problems.push(
+        'REDIS_URL: a password is required when NODE_ENV=production (Redis ACLs: ' +
+          'rediss://user:password@host:port); REDIS_ALLOW_UNAUTHENTICATED=true accepts a Redis ' +
+          'only this host can reach',
+      );
+    } else if (url.protocol === 'redis:') {
+      warnings.push(
+        'REDIS_URL is redis://: the password and every sealed value cross the network in clear; use rediss://',
+      );
+    }
+  }
   if (production && e.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database)');
   }

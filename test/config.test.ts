@@ -53,6 +53,35 @@ describe('loadConfig', () => {
     expect(config.warnings).toEqual([]);
   });
 
+  it('requires a Redis that asks for a password in production, unless told it is private', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      CACHE_ENCRYPTION_KEY: KEY_A,
+      DATABASE_URL: 'postgres://db/caregraph',
+    };
+    for (const url of ['redis://cache:6379', 'rediss://cache:6380', 'redis://user@cache:6379']) {
+      expect(() => loadConfig({ ...production, REDIS_URL: url })).toThrow(
+        /REDIS_URL: a password is required when NODE_ENV=production/,
+      );
+    }
+    expect(loadConfig({ ...production, REDIS_URL: 'rediss://app:pw@cache:6380' }).warnings).toEqual(
+      [],
+    );
+    expect(loadConfig({ ...production, REDIS_URL: 'redis://:pw@cache:6379' }).warnings).toEqual([
+      expect.stringMatching(/use rediss:\/\//),
+    ]);
+    const loopback = { ...production, REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig({ ...loopback, REDIS_ALLOW_UNAUTHENTICATED: 'true' }).redisUrl).toBe(
+      loopback.REDIS_URL,
+    );
+    expect(() => loadConfig({ ...loopback, REDIS_ALLOW_UNAUTHENTICATED: 'yes' })).toThrow(
+      /REDIS_ALLOW_UNAUTHENTICATED: must be true or false/,
+    );
+    // Outside production a password-less Redis is the ordinary development setup.
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBeDefined();
+  });
+
   it('reads a comma-separated key list for rotation, first key first', () => {
     const config = loadConfig({ CACHE_ENCRYPTION_KEY: `${KEY_B}, ${KEY_A}` });
     expect(config.cacheEncryptionKeys.map((k) => k[0])).toEqual([2, 1]);

@@ -155,7 +155,7 @@ export async function startInvalidationFeed(deps: {
       return;
     }
     if (typeof value === 'object' && value !== null && 'ping' in value) {
-      if ((value as { ping: unknown }).ping === self) pingHeard = Date.now();
+      if (value.ping === self) pingHeard = Date.now();
       return;
     }
     apply(parseInvalidation(value), 'notify');

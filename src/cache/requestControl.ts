@@ -119,7 +119,7 @@ export function createRequestControl(deps: {
       // nothing of a patient whose generation a revocation advanced stays in memory.
       near.observe(
         key,
-        valid && !superseded ? (token as string) : '',
+        valid && !superseded ? token : '',
         scope === undefined ? 'epoch' : 'generation',
       );
       if (sealed === undefined) {
@@ -132,7 +132,7 @@ export function createRequestControl(deps: {
           superseded: true,
         });
       } else if (valid) {
-        set(key, token as string);
+        set(key, token);
       } else {
         // Present but unreadable: SET NX would never replace it, and L2 would stay bypassed for
         // as long as it lives. It is overwritten, and this request caches nothing under it.

@@ -130,8 +130,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       await client.unsafe(text, [...params], { prepare: true });
     },
     listen: async (channel, onNotify, onListen) => {
-      const { unlisten } = await client.listen(channel, onNotify, onListen);
-      return { unlisten: async () => void (await unlisten()) };
+      const listening = await client.listen(channel, onNotify, onListen);
+      return {
+        unlisten: async () => {
+          await listening.unlisten();
+        },
+      };
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -53,7 +53,7 @@ describe.runIf(redisUrl !== undefined && inject('postgresRun') !== null)(
       const saved: Saved[] = [];
       for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
         for (const key of keys) {
-          const value = (await binary.get(key)) as Buffer | null;
+          const value = await binary.get(key);
           const ttlMs = await redis.pTTL(key);
           if (value !== null && ttlMs > 0) saved.push({ key, value, ttlMs });
         }

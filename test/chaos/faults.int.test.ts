@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signToken } from '../../src/auth/tokens.js';
@@ -348,11 +350,13 @@ describe.runIf(run !== null)('faults under load (chaos)', () => {
     const row = await runScenario({
       name: 'Redis SIGSTOP during a revocation',
       write: 'revoke',
-      fault: async ({ redis }) => {
+      fault: ({ redis }) => {
         redis.signal('SIGSTOP');
+        return Promise.resolve();
       },
-      heal: async ({ redis }) => {
+      heal: ({ redis }) => {
         redis.signal('SIGCONT');
+        return Promise.resolve();
       },
     });
     expectHeld(row);
@@ -377,11 +381,13 @@ describe.runIf(run !== null)('faults under load (chaos)', () => {
       name: 'Postgres unreachable, warm L2',
       write: 'revoke',
       bThroughProxy: true,
-      fault: async ({ proxy }) => {
+      fault: ({ proxy }) => {
         proxy.cut();
+        return Promise.resolve();
       },
-      heal: async ({ proxy }) => {
+      heal: ({ proxy }) => {
         proxy.restore();
+        return Promise.resolve();
       },
     });
     expectHeld(row);
@@ -390,11 +396,6 @@ describe.runIf(run !== null)('faults under load (chaos)', () => {
 
 /** One redis-cli command against a test's own server. */
 async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-p', String(port), ...args], (error, stdout) => {
-      if (error !== null) reject(error);
-      else resolve(stdout.trim());
-    });
-  });
+  const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(port), ...args]);
+  return stdout.trim();
 }

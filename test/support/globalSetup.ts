@@ -34,8 +34,9 @@ export default async function setup(
   const baseUrl = process.env.DATABASE_URL;
   if (baseUrl === undefined || baseUrl === '') {
     project.provide('postgresRun', null);
-    return async () => {
+    return () => {
       printChaos();
+      return Promise.resolve();
     };
   }
   const runId = `caregraph_test_${Date.now().toString(36)}_${process.pid}`;
