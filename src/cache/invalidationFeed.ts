@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { Database, DatabaseHandle } from '../db/client.js';
+import type { Database, DatabaseHandle, Listening } from '../db/client.js';
 import { describeError, type Logger } from '../logger.js';
 import { scopeName, type GenerationScope } from './cacheKey.js';
 import type { L2Cache } from './l2Cache.js';
@@ -104,7 +104,13 @@ export interface InvalidationFeed {
 }
 
 const PRUNE_EVERY_PINGS = 60;
-const OUTBOX_RETENTION = '1 hour';
+const PRUNE = `delete from cache_invalidations where committed_at < now() - interval '1 hour'`;
+// Scopes as JSON: with no types fetched, postgres.js leaves a text[] as its literal.
+const CATCH_UP = `
+  select seq, tenant_id as tenant, array_to_json(scopes) as scopes from cache_invalidations
+  where committed_at > now() - make_interval(secs => $1::int)
+  union all
+  select seq, tenant_id, json_build_array(scope) from cache_scope_floors`;
 
 /**
  * Listens for invalidations on Postgres and hands each to `l2.observe`. Resolves once the
@@ -129,7 +135,7 @@ export async function startInvalidationFeed(deps: {
   const self = randomUUID();
   let closed = false;
   let up = false;
-  let unlisten: (() => Promise<void>) | undefined;
+  let current: Listening | undefined;
   let pingSent = 0;
   let pingHeard = 0;
   let pings = 0;
@@ -163,43 +169,42 @@ export async function startInvalidationFeed(deps: {
 
   // Everything committed in the last minutes, and the floors of long-lived scopes: run on
   // every (re)connect, since notifications sent while not listening are gone.
-  const catchUp = async () => {
-    const since = `${Math.ceil(SHORT_FLOOR_TTL_MS / 1000)} seconds`;
-    const rows = rowsOf(
-      await database.db.execute(sql`
-        select seq, tenant_id as tenant, scopes from cache_invalidations
-        where committed_at > now() - ${since}::interval
-        union all
-        select seq, tenant_id, array[scope] from cache_scope_floors`),
-    );
+  const catchUp = async (over: Listening) => {
+    const rows = await over.query(CATCH_UP, [String(Math.ceil(SHORT_FLOOR_TTL_MS / 1000))]);
     for (const row of rows) apply(parseInvalidation(row), 'catchup');
   };
 
   const startListening = async (): Promise<void> => {
     // Not awaited: over a connection that stopped delivering, UNLISTEN may wait for long.
-    void unlisten?.().catch(() => undefined);
-    unlisten = undefined;
-    let caughtUp: Promise<void> = Promise.resolve();
-    const handle = await listen(INVALIDATION_CHANNEL, onNotify, () => {
-      // postgres.js calls this on every (re)connect of its listening connection, the first
-      // one included, before listen() resolves.
-      caughtUp = catchUp().then(
-        () => {
-          pingHeard = Date.now();
-          setUp(true);
-        },
-        (error: unknown) => {
-          setUp(false);
-          throw error;
-        },
-      );
-      caughtUp.catch((error: unknown) => {
-        logger.warn({ err: describeError(error) }, 'invalidation catch-up failed');
-      });
-    });
-    unlisten = handle.unlisten;
+    void current?.unlisten().catch(() => undefined);
+    current = undefined;
+    // Set once listen() resolves: postgres.js calls onListen on every (re)connect of its
+    // listening connection, the first one included, before listen() resolves.
+    const opened: { handle?: Listening } = {};
+    const onListen = () => {
+      if (opened.handle !== undefined) void caughtUpOver(opened.handle).catch(() => undefined);
+    };
+    opened.handle = await listen(INVALIDATION_CHANNEL, onNotify, onListen);
+    current = opened.handle;
     // The first catch-up, awaited: a new instance knows every recent write before it serves.
-    await caughtUp;
+    await caughtUpOver(opened.handle);
+  };
+
+  const caughtUpOver = (over: Listening): Promise<void> => {
+    const done = catchUp(over).then(
+      () => {
+        pingHeard = Date.now();
+        setUp(true);
+      },
+      (error: unknown) => {
+        setUp(false);
+        throw error;
+      },
+    );
+    done.catch((error: unknown) => {
+      logger.warn({ err: describeError(error) }, 'invalidation catch-up failed');
+    });
+    return done;
   };
 
   const relisten = () => {
@@ -223,21 +228,21 @@ export async function startInvalidationFeed(deps: {
       await relisten();
       return;
     }
+    const over = current;
+    if (over === undefined) {
+      await relisten();
+      return;
+    }
     if (pingSent === 0 || pingHeard >= pingSent) {
       pingSent = Date.now();
-      await database.db
-        .execute(sql`select pg_notify(${INVALIDATION_CHANNEL}, ${JSON.stringify({ ping: self })})`)
+      await over
+        .query('select pg_notify($1, $2)', [INVALIDATION_CHANNEL, JSON.stringify({ ping: self })])
         .catch(() => undefined);
     }
     if (++pings % PRUNE_EVERY_PINGS === 0) {
-      await database.db
-        .execute(
-          sql`delete from cache_invalidations
-            where committed_at < now() - ${OUTBOX_RETENTION}::interval`,
-        )
-        .catch((error: unknown) => {
-          logger.warn({ err: describeError(error) }, 'cannot prune cache_invalidations');
-        });
+      await over.query(PRUNE, []).catch((error: unknown) => {
+        logger.warn({ err: describeError(error) }, 'cannot prune cache_invalidations');
+      });
     }
   };
 
@@ -256,7 +261,7 @@ export async function startInvalidationFeed(deps: {
       closed = true;
       clearInterval(timer);
       await listening;
-      await unlisten?.().catch(() => undefined);
+      await current?.unlisten().catch(() => undefined);
       setUp(false);
     },
   };

@@ -208,7 +208,7 @@ async function grantPrivileges(client: postgres.Sql, name: string): Promise<void
       join pg_catalog.pg_namespace n on n.oid = t.relnamespace
       where d.classid = 'pg_class'::regclass and d.refclassid = 'pg_class'::regclass
         and d.deptype in ('a', 'i') and n.nspname = 'public'
-        and t.relname = any(${inserting}::text[])`;
+        and t.relname in (select json_array_elements_text(${JSON.stringify(inserting)}::text::json))`;
     for (const { name } of sequences)
       await tx.unsafe(`GRANT USAGE ON SEQUENCE public.${quote(name)} TO ${role}`);
   });

@@ -41,14 +41,23 @@ export interface DatabaseHandle {
   /**
    * LISTENs on a channel over a connection of its own (Postgres only: the embedded database has
    * one process, which hears nothing it did not do itself). `onListen` runs on every
-   * (re)connect of that connection, when notifications sent meanwhile are gone.
+   * (re)connect of that connection, when notifications sent meanwhile are gone. The listener's
+   * own statements (`query`: its pings, catch-up and pruning) are housekeeping, and are not
+   * counted by `onStatement`: they would blur the count of what requests cost.
    */
   readonly listen?: (
     channel: string,
     onNotify: (payload: string) => void,
     onListen: () => void,
-  ) => Promise<{ readonly unlisten: () => Promise<void> }>;
+  ) => Promise<Listening>;
   close(): Promise<void>;
+}
+
+/** A channel being listened to (see `DatabaseHandle.listen`). */
+export interface Listening {
+  unlisten(): Promise<void>;
+  /** Runs one of the listener's own statements over the pool, uncounted. */
+  query(text: string, params: ReadonlyArray<string>): Promise<ReadonlyArray<unknown>>;
 }
 
 export interface DatabaseOptions {
@@ -110,6 +119,13 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const client = postgres(options.url, {
     max: options.poolMax ?? 10,
     connect_timeout: 10,
+    // No catalog query for array types on each new connection: postgres.js runs it outside any
+    // caller's promise, so a connection that Postgres drops mid-setup (a restart, a cut network)
+    // rejects it unheard and takes the process down. The statements use builtin types only.
+    fetch_types: false,
+    // Reconnects after a lost connection within a second, not postgres.js's default of up to
+    // 20 s: the pool and the invalidation listener come back soon after Postgres does.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     // Migrations print NOTICEs such as "already exists, skipping"; they are not worth a log line.
     onnotice: () => undefined,
     connection: { application_name: 'caregraph' },
@@ -135,6 +151,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         unlisten: async () => {
           await listening.unlisten();
         },
+        query: async (text, params) => [...(await client.unsafe(text, [...params]))],
       };
     },
     close: () => client.end({ timeout: 5 }),
