@@ -36,6 +36,10 @@ export interface AuditTrail {
   brokeGlass(patientId: string): void;
   /** The row a mutation inserts in its own transaction. */
   writeRow(subject: AuditSubject): NewAuditEvent;
+  /**
+   * Names the operation on every row. A name longer than `MAX_OPERATION_NAME` is cut there
+   * and marked with `…`: GraphQL sets no limit, and every row of the request carries it.
+   */
   setOperationName(name: string | null): void;
   /**
    * Takes the buffered events, stamped with the operation's name. The HTTP layer commits
@@ -51,6 +55,9 @@ export interface AuditRequest {
   /** Set when a clinician invoked break-glass for this request. */
   readonly breakGlassReason: string | undefined;
 }
+
+/** The longest operation name an audit row keeps, in characters. */
+export const MAX_OPERATION_NAME = 200;
 
 export function createAuditTrail(request: AuditRequest): AuditTrail {
   const buffered: NewAuditEvent[] = [];
@@ -113,7 +120,10 @@ export function createAuditTrail(request: AuditRequest): AuditTrail {
     },
     writeRow: (subject) => row('write', 'allowed', subject),
     setOperationName: (name) => {
-      operationName = name;
+      operationName =
+        name !== null && name.length > MAX_OPERATION_NAME
+          ? `${name.slice(0, MAX_OPERATION_NAME - 1)}…`
+          : name;
     },
     drain: () => buffered.splice(0).map((event) => ({ ...event, operationName })),
   };

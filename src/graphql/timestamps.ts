@@ -17,7 +17,12 @@ export function toIsoTimestamp(value: string): string {
     return value;
   }
   const match = POSTGRES_UTC.exec(value);
-  if (match === null) return new Date(value).toISOString();
+  if (match === null) {
+    // `infinity`, `-infinity` and dates BC have no ISO form: they pass as Postgres wrote them,
+    // rather than failing every row of the list they are in.
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? value : date.toISOString();
+  }
   const fraction = (match[3] ?? '').slice(0, 3).padEnd(3, '0');
   return `${match[1] ?? ''}T${match[2] ?? ''}.${fraction}Z`;
 }
