@@ -61,6 +61,9 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     store: variant.store,
     sealer: variant.sealer,
   });
+  // Redis connected before the first request, which would otherwise wait for it inside its
+  // command timeout; a Redis that is down now is a degraded start, not a failed one.
+  await l2.store.connect();
   // Before the server exists: an instance knows every recent write before it serves a read.
   const feed = await startInvalidationFeed({ database, l2, logger });
   const server = await createServerOrClose({

@@ -68,7 +68,7 @@ export function isControlToken(plaintext: string | undefined): plaintext is stri
 // A read sent before a replacement landed may come back with the value it replaced; for this
 // long, seeing that same value again is that race, not a new fault.
 const REPLACED_MEMORY_MS = 1_000;
-// Two refused creations of one key this close together are no race between two processes.
+// A refused creation is remembered this long, to tell a key of another Redis type from a race.
 const REFUSED_MEMORY_MS = 10_000;
 // What a key of another Redis type holds, as far as a replacement's memory is concerned.
 const NOT_A_STRING = '\u0000not a string';
@@ -105,15 +105,18 @@ export interface ControlRepair {
     options?: ReplaceOptions,
   ): void;
   /**
-   * Records that `key`, read absent, could not be created "if absent". Once is the ordinary
-   * race with another process that created it first. Twice in a row means a key that MGET
-   * reads as absent but that exists, a key of another Redis type (a hash, a list), which SET NX
-   * can never replace: it is overwritten like a value that fails to open.
+   * Records that `key`, read absent at `readAtMs` (performance.now), could not be created "if
+   * absent". That is the ordinary race with another request that created it first, as often as
+   * requests read it absent at once (a cold start). Refused again for a read made *after* a
+   * refusal, when the value created then should have been read, it is a key that MGET reads as
+   * absent but that exists: a key of another Redis type (a hash, a list), which SET NX can
+   * never replace. It is overwritten like a value that fails to open.
    */
   creationRefused(
     key: string,
     kind: 'epoch' | 'generation',
     policy: ControlPolicy,
+    readAtMs: number,
     counter?: number,
   ): void;
   /** Resolves once every replacement started so far has settled. */
@@ -129,13 +132,17 @@ export function createControlRepair(deps: {
   const { store, sealer, metrics, logger } = deps;
   const inFlight = new Map<string, Promise<void>>();
   const replaced = new LRUCache<string, string>({ max: 10_000, ttl: REPLACED_MEMORY_MS });
-  const refused = new LRUCache<string, true>({ max: 10_000, ttl: REFUSED_MEMORY_MS });
+  // When a creation of the key was first refused (performance.now).
+  const refused = new LRUCache<string, number>({ max: 10_000, ttl: REFUSED_MEMORY_MS });
   const repair: ControlRepair = {
-    creationRefused: (key, kind, policy, counter) => {
-      if (!refused.has(key)) {
-        refused.set(key, true);
+    creationRefused: (key, kind, policy, readAtMs, counter) => {
+      const firstAt = refused.get(key);
+      if (firstAt === undefined) {
+        refused.set(key, performance.now());
         return;
       }
+      // Read before the first refusal: one more request of the same race.
+      if (readAtMs <= firstAt) return;
       refused.delete(key);
       repair.replace(key, NOT_A_STRING, kind, policy, { counter });
     },

@@ -34,6 +34,8 @@ export interface GuardedStore {
   /** True while the breaker refuses commands (open, or half-open with its probe in flight). */
   readonly open: boolean;
   ping(): Promise<boolean>;
+  /** Opens the store's connection, outside any timeout and the breaker (see `CacheStore.connect`). */
+  connect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,9 @@ export function createGuardedStore(
       return !breaker.closed;
     },
     ping: async () => (await run('ping', () => store.ping())) !== FAILED,
+    connect: async () => {
+      await store.connect?.();
+    },
     close: async () => {
       breaker.shutdown();
       deadlines.close();

@@ -94,6 +94,22 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     ping: async () => {
       await (await connected()).ping();
     },
+    connect: async () => {
+      if (client.isOpen) return;
+      const opened = client.connect().then(
+        () => undefined,
+        (error: unknown) => {
+          options.onError(error);
+        },
+      );
+      // A Redis that is down keeps the client retrying in the background: a start waits 2 s.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2_000);
+      });
+      await Promise.race([opened, waited]);
+      clearTimeout(timer);
+    },
     close: async () => {
       // A graceful close waits for Redis to answer; a Redis that is down or hung gets a
       // second, then the socket is dropped.

@@ -223,9 +223,11 @@ export function createRequestCache(
       // made after it. A writer's bump lives at least PATIENT_CONTROL_POLICY's TTL past this
       // request's read, so "if absent" proves no bump came between only well within it.
       const now = performance.now();
+      const readAt = new Map<string, number>();
       const absent = keys.filter((key) => {
         const since = control.absentSince(key);
         if (since === undefined) return false;
+        readAt.set(key, since);
         if (now - since < CREATE_WINDOW_MS) return true;
         control.forget(key);
         return false;
@@ -252,6 +254,7 @@ export function createRequestCache(
                 key,
                 key === epochKey ? 'epoch' : 'generation',
                 policy,
+                readAt.get(key) ?? now,
                 cache.floors.floorOf(key),
               );
             }

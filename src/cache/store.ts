@@ -33,5 +33,11 @@ export interface CacheStore {
   setManyIfAbsent(entries: ReadonlyArray<CacheEntry>): Promise<boolean[]>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
+  /**
+   * Opens the store's connection ahead of the first command, and resolves when it is open or
+   * could not be (never rejects). Without it, the first burst of requests of a new process waits
+   * on the connection inside their command timeouts, and opens the breaker.
+   */
+  connect?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -23,6 +23,7 @@ function recordingStore(): GuardedStore & { written: CacheEntry[] } {
     markUntrusted: () => undefined,
     open: false,
     ping: () => Promise.resolve(true),
+    connect: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }
