@@ -24,6 +24,8 @@ export type CacheKeyTarget =
       readonly tenantId: string;
       readonly type: EntityName;
       readonly id: string;
+      /** A record's or study's patient, whose slot the entry lives in; required for those two. */
+      readonly patientId?: string;
     }
   | {
       readonly kind: 'list';
@@ -47,24 +49,62 @@ export type CacheKeyTarget =
 
 /**
  * Builds every L2 key; nothing else concatenates one. Keys hold tenants, type names and ids
- * only: `{prefix}:{schemaVersion}:{tenant}:{Type}:{id}`, with searches as an HMAC of the
- * normalised term and the process-wide epoch under `global:`.
+ * only: `{prefix}:{schemaVersion}:{slot}:{Type}:{id}`, with searches as an HMAC of the
+ * normalised term and the process-wide epoch and documents under `{global}`.
+ *
+ * The slot is a Redis Cluster hash tag, the same on a single Redis: `{t1:p:<patient id>}` for
+ * a patient's row, records, studies, lists and generation, so that one patient's entries and
+ * the generation they are stamped with share a slot (one MULTI writes them, and a chart's
+ * reads of them go to one node); `{t1}` for the tenant's reference data, searches and its
+ * tenant, reference and search generations; `{global}` for the epoch and documents.
+ *
+ * @throws when a record's or study's key is asked for without its patient.
  */
 export function buildCacheKey(space: KeySpace, target: CacheKeyTarget): string {
   const base = `${space.prefix}:${space.schemaVersion}`;
   switch (target.kind) {
     case 'entity':
-      return `${base}:${target.tenantId}:${target.type}:${target.id}`;
-    case 'list':
-      return `${base}:${target.tenantId}:${target.owner}:${target.ownerId}:${target.field}`;
+      return `${base}:${entitySlot(target)}:${target.type}:${target.id}`;
+    case 'list': {
+      const slot =
+        target.owner === 'Patient'
+          ? patientSlot(target.tenantId, target.ownerId)
+          : tenantSlot(target.tenantId);
+      return `${base}:${slot}:${target.owner}:${target.ownerId}:${target.field}`;
+    }
     case 'search':
-      return `${base}:${target.tenantId}:search:${target.view}:${searchDigest(space, target.term)}:${target.first}`;
-    case 'generation':
-      return `${base}:${target.tenantId}:gen:${scopeName(target.scope)}`;
+      return `${base}:${tenantSlot(target.tenantId)}:search:${target.view}:${searchDigest(space, target.term)}:${target.first}`;
+    case 'generation': {
+      const { scope } = target;
+      const slot =
+        scope.kind === 'patient'
+          ? patientSlot(target.tenantId, scope.patientId)
+          : tenantSlot(target.tenantId);
+      return `${base}:${slot}:gen:${scopeName(scope)}`;
+    }
     case 'epoch':
-      return `${base}:global:epoch`;
+      return `${base}:{global}:epoch`;
     case 'document':
-      return `${base}:global:apq:${target.hash}`;
+      return `${base}:{global}:apq:${target.hash}`;
+  }
+}
+
+const tenantSlot = (tenantId: string) => `{${tenantId}}`;
+const patientSlot = (tenantId: string, patientId: string) => `{${tenantId}:p:${patientId}}`;
+
+function entitySlot(target: Extract<CacheKeyTarget, { kind: 'entity' }>): string {
+  switch (target.type) {
+    case 'Patient':
+      return patientSlot(target.tenantId, target.id);
+    case 'MedicalRecord':
+    case 'Study':
+      if (target.patientId === undefined) {
+        throw new Error(`the key of a ${target.type} needs its patient`);
+      }
+      return patientSlot(target.tenantId, target.patientId);
+    case 'Doctor':
+    case 'Department':
+      return tenantSlot(target.tenantId);
   }
 }
 

@@ -36,9 +36,19 @@ export async function batchLoadEntities<E extends EntityName>(
   if (wanted.length === 0) return ids.map(() => null);
   const { l2, cache, tenantId } = deps;
   const policy = deps.entryPolicies.entities.get(entity);
-  const keyOf = (id: string) =>
-    buildCacheKey(l2.space, { kind: 'entity', tenantId, type: entity, id });
   const scopes = new Map(wanted.map((id) => [id, scopeOf(l2, tenantId, entity, id)]));
+  // A record or study whose patient this process does not know yet is never read from L2,
+  // and its key (which names the patient's slot) is only a single-flight name.
+  const keyOf = (id: string) => {
+    const scope = scopes.get(id);
+    return buildCacheKey(l2.space, {
+      kind: 'entity',
+      tenantId,
+      type: entity,
+      id,
+      patientId: scope?.kind === 'patient' ? scope.patientId : id,
+    });
+  };
 
   const found = new Map<string, EntityRows[E]>();
   const readable = policy === undefined ? [] : wanted.filter((id) => scopes.get(id) !== undefined);
@@ -115,6 +125,7 @@ export async function entityEntries<E extends EntityName>(
         tenantId: deps.tenantId,
         type: entity,
         id: row.id,
+        patientId: 'patientId' in row ? row.patientId : row.id,
       }),
       scope: scopeOfOwner(entity, 'patientId' in row ? row.patientId : row.id),
       value: row,

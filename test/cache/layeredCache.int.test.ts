@@ -332,8 +332,8 @@ describe('the layered cache', () => {
   });
 
   describe('consent and purge', () => {
-    const entityKey = (type: 'Patient' | 'MedicalRecord', id: string) =>
-      buildCacheKey(server.l2.space, { kind: 'entity', tenantId: 't1', type, id });
+    const entityKey = (type: 'Patient' | 'MedicalRecord', id: string, patientId = id) =>
+      buildCacheKey(server.l2.space, { kind: 'entity', tenantId: 't1', type, id, patientId });
     const listKey = (id: string) =>
       buildCacheKey(server.l2.space, {
         kind: 'list',
@@ -354,7 +354,7 @@ describe('the layered cache', () => {
       const values = await context().cache.read([
         { key: entityKey('Patient', patientId), scope },
         { key: listKey(patientId), scope },
-        { key: entityKey('MedicalRecord', record?.id ?? ''), scope },
+        { key: entityKey('MedicalRecord', record?.id ?? '', patientId), scope },
       ]);
       return values.filter((v) => v !== undefined).length;
     }

@@ -95,19 +95,21 @@ describe.runIf(redisUrl !== undefined)('l2Cache keys that name a patient', () =>
     await ok(CHART, clinician, { id: patient.patientId });
 
     const keys = await keysNamingThePatient();
-    const prefix = `${server.l2.space.prefix}:${server.l2.space.schemaVersion}:t1`;
+    const base = `${server.l2.space.prefix}:${server.l2.space.schemaVersion}`;
+    // The patient's slot (a Redis Cluster hash tag), and the tenant's for searches.
+    const own = `${base}:{t1:p:${patient.patientId}}`;
     // Every kind of key that names them is there, so that the check below checks something.
     for (const kind of [
-      `:gen:patient:${patient.patientId}`,
-      `:Patient:${patient.patientId}`,
-      `:Patient:${patient.patientId}:records`,
-      `:Patient:${patient.patientId}:studies`,
-      `:Patient:${patient.patientId}:careTeam`,
-      `:search:self:${patient.patientId}:`,
-      ':MedicalRecord:',
-      ':Study:',
+      `${own}:gen:patient:${patient.patientId}`,
+      `${own}:Patient:${patient.patientId}`,
+      `${own}:Patient:${patient.patientId}:records`,
+      `${own}:Patient:${patient.patientId}:studies`,
+      `${own}:Patient:${patient.patientId}:careTeam`,
+      `${base}:{t1}:search:self:${patient.patientId}:`,
+      `${own}:MedicalRecord:`,
+      `${own}:Study:`,
     ]) {
-      expect(keys.some((key) => key.startsWith(`${prefix}${kind}`))).toBe(true);
+      expect(keys.some((key) => key.startsWith(kind))).toBe(true);
     }
     const ttls = await Promise.all(keys.map(async (key) => [key, await redis.pTTL(key)] as const));
     const outside = ttls.filter(([, ttl]) => !(ttl > 0 && ttl <= CAP_MS));

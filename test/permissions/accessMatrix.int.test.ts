@@ -349,6 +349,7 @@ describe('field rules on cached rows', () => {
         tenantId: 't1',
         type: 'MedicalRecord',
         id: record.id,
+        patientId: a.patientId,
       });
       const scope = { kind: 'patient', patientId: a.patientId } as const;
       await cache.read([{ key, scope }]);
