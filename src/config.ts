@@ -15,6 +15,7 @@ export const CONFIG_ENV_VARS = [
   'DATABASE_APP_PASSWORD',
   'DB_POOL_MAX',
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
   'REDIS_ALLOW_UNAUTHENTICATED',
   'REDIS_COMMAND_TIMEOUT_MS',
   'CACHE_BREAKER_RESET_MS',
@@ -58,6 +59,8 @@ export interface Config {
   readonly dbPoolMax: number;
   /** Unset means the bounded in-process L2 store. */
   readonly redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster for L2, when set (never with `redisUrl`). */
+  readonly redisClusterNodes: ReadonlyArray<string> | undefined;
   readonly jwt: {
     readonly secret: Uint8Array;
     readonly issuer: string | undefined;
@@ -142,6 +145,14 @@ const envSchema = z.object({
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) => value.split(',').map((node) => node.trim()))
+    .refine(
+      (nodes) => nodes.every((node) => /^rediss?:\/\/[^/\s]+:\d+\/?$/.test(node)),
+      'must be comma-separated redis://host:port (or rediss://) seed nodes',
+    )
     .optional(),
   REDIS_ALLOW_UNAUTHENTICATED: z
     .enum(['true', 'false'], { message: 'must be true or false' })
@@ -231,11 +242,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // defeat a replay of old values (see invalidationFeed.ts); a Redis anyone can write to still
   // lets them delete entries, fill memory or replay values older than what an instance knows.
   // Production requires a Redis that asks who is writing.
-  if (production && e.REDIS_URL !== undefined && !e.REDIS_ALLOW_UNAUTHENTICATED) {
-    const url = new URL(e.REDIS_URL);
+  if (e.REDIS_URL !== undefined && e.REDIS_CLUSTER_NODES !== undefined) {
+    problems.push('REDIS_CLUSTER_NODES: set it or REDIS_URL, not both');
+  }
+  const redisSetting = e.REDIS_URL === undefined ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+  const redisTarget = e.REDIS_URL ?? e.REDIS_CLUSTER_NODES?.[0];
+  if (production && redisTarget !== undefined && !e.REDIS_ALLOW_UNAUTHENTICATED) {
+    const url = new URL(redisTarget);
     if (url.password === '') {
       problems.push(
-        'REDIS_URL: a password is required when NODE_ENV=production (Redis ACLs: ' +
+        `${redisSetting}: a password is required when NODE_ENV=production (Redis ACLs: ` +
           'rediss://user:password@host:port); REDIS_ALLOW_UNAUTHENTICATED=true accepts a Redis ' +
           'only this host can reach',
       );
@@ -259,6 +275,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseAppPassword: e.DATABASE_APP_PASSWORD,
     dbPoolMax: e.DB_POOL_MAX,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     jwt: Object.freeze({
       secret: new TextEncoder().encode(e.JWT_SECRET ?? DEV_JWT_SECRET),
       issuer: e.JWT_ISSUER,

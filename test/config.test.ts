@@ -82,6 +82,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBeDefined();
   });
 
+  it('reads Redis Cluster seed nodes, and refuses them beside REDIS_URL or malformed', () => {
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: 'redis://a:7000, redis://b:7001' }).redisClusterNodes,
+    ).toEqual(['redis://a:7000', 'redis://b:7001']);
+    expect(() =>
+      loadConfig({ REDIS_CLUSTER_NODES: 'redis://a:7000', REDIS_URL: 'redis://b:6379' }),
+    ).toThrow(/REDIS_CLUSTER_NODES: set it or REDIS_URL, not both/);
+    for (const bad of ['a:7000', 'redis://a', 'redis://a:7000,,redis://b:7001', 'http://a:1']) {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad })).toThrow(
+        /REDIS_CLUSTER_NODES: must be/,
+      );
+    }
+  });
+
   it('reads a comma-separated key list for rotation, first key first', () => {
     const config = loadConfig({ CACHE_ENCRYPTION_KEY: `${KEY_B}, ${KEY_A}` });
     expect(config.cacheEncryptionKeys.map((k) => k[0])).toEqual([2, 1]);

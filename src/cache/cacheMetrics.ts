@@ -15,6 +15,8 @@ export interface CacheMetrics {
    */
   l1Tally(type: string): L1Tally;
   readonly l2RoundTrips: Counter<'op'>;
+  /** On a Redis Cluster: the nodes each L2 round trip went to (one round trip per node). */
+  readonly l2NodeRoundTrips: Counter;
   readonly l2Duration: Histogram<'op'>;
   readonly redisErrors: Counter<'op'>;
   readonly breakerState: Gauge;
@@ -66,6 +68,11 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
       name: 'caregraph_l2_round_trips_total',
       help: 'Round trips to the L2 store, by operation',
       labelNames: ['op'],
+      registers,
+    }),
+    l2NodeRoundTrips: new Counter({
+      name: 'caregraph_l2_node_round_trips_total',
+      help: 'On a Redis Cluster, round trips to cluster nodes: each L2 round trip counts once per node it went to',
       registers,
     }),
     l2Duration: new TallyHistogram({

@@ -7,12 +7,13 @@ import { createCacheMetrics } from './cacheMetrics.js';
 import { createGuardedStore } from './guardedStore.js';
 import { createL2Cache, type L2Cache } from './l2Cache.js';
 import { createMemoryStore } from './memoryStore.js';
-import { createRedisStore } from './redisStore.js';
+import { createRedisClusterStore, createRedisStore } from './redisStore.js';
 import { createSealer, deriveSearchKey, type Sealer } from './sealer.js';
 import type { CacheStore } from './store.js';
 
 /**
- * Builds L2 from the configuration: Redis when REDIS_URL is set, the bounded in-process store
+ * Builds L2 from the configuration: a Redis Cluster when REDIS_CLUSTER_NODES is set, Redis when
+ * REDIS_URL is, the bounded in-process store
  * otherwise; sealed, guarded by a timeout and a breaker, and keyed under a version of the SDL.
  */
 export function createL2(deps: {
@@ -36,9 +37,17 @@ export function createL2(deps: {
   };
   const store =
     deps.store ??
-    (config.redisUrl === undefined
-      ? createMemoryStore({ maxBytes: config.cache.memoryMaxBytes, onError })
-      : createRedisStore({ url: config.redisUrl, onError }));
+    (config.redisClusterNodes !== undefined
+      ? createRedisClusterStore({
+          nodes: config.redisClusterNodes,
+          onError,
+          onRoundTrips: (nodes) => {
+            metrics.l2NodeRoundTrips.inc(nodes);
+          },
+        })
+      : config.redisUrl === undefined
+        ? createMemoryStore({ maxBytes: config.cache.memoryMaxBytes, onError })
+        : createRedisStore({ url: config.redisUrl, onError }));
   const [firstKey] = config.cacheEncryptionKeys;
   if (firstKey === undefined) throw new Error('no cache encryption key');
   return createL2Cache({

@@ -1,5 +1,6 @@
-import { createClient, createKeyv } from '@keyv/redis';
-import type { Keyv } from 'keyv';
+import KeyvRedis, { createClient, createCluster, createKeyv } from '@keyv/redis';
+import slotOf from 'cluster-key-slot';
+import { Keyv } from 'keyv';
 import type { CacheStore } from './store.js';
 
 export interface RedisStoreOptions {
@@ -121,6 +122,189 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
         }, 1_000).unref();
       });
       if (!(await Promise.race([closed, timedOut]))) client.destroy();
+    },
+  };
+}
+
+export interface RedisClusterStoreOptions {
+  /** Seed nodes, `redis://` or `rediss://` URLs; the cluster's topology is read from them. */
+  readonly nodes: ReadonlyArray<string>;
+  readonly onError: (error: unknown) => void;
+  /** Told how many nodes each command batch went to: its round trips. */
+  readonly onRoundTrips?: (nodes: number) => void;
+}
+
+/**
+ * The shared L2 on a Redis Cluster, through @keyv/redis's `createCluster`. Keys carry hash tags
+ * (`buildCacheKey`), so one patient's entries and generation share a slot. A cluster refuses
+ * MGET and MULTI across slots, so `getMany` sends one MGET per slot and `setMany` one MULTI per
+ * slot, all in the same tick: node-redis writes every command bound for one node in one go, so
+ * a read costs one round trip per node it touches (`onRoundTrips`). Redirections
+ * (MOVED, ASK) and topology changes are the cluster client's. As for one Redis: no per-command
+ * timeout (the guard's), and no offline queue.
+ */
+export function createRedisClusterStore(options: RedisClusterStoreOptions): CacheStore {
+  const [first] = options.nodes;
+  if (first === undefined) throw new Error('REDIS_CLUSTER_NODES names no node');
+  const seed = new URL(first);
+  const cluster = createCluster({
+    rootNodes: options.nodes.map((url) => ({ url })),
+    defaults: {
+      // Every node of one cluster takes the same credentials and TLS as the first seed.
+      ...(seed.username === '' ? {} : { username: decodeURIComponent(seed.username) }),
+      ...(seed.password === '' ? {} : { password: decodeURIComponent(seed.password) }),
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 2_000,
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
+        ...(seed.protocol === 'rediss:' ? { tls: true as const } : {}),
+      },
+    },
+  });
+  cluster.on('error', options.onError);
+  // Keyv over the cluster, as over one Redis (createKeyv takes a single client only); keys
+  // unprefixed, and values this store's own frames.
+  const keyv = new Keyv<string>(
+    new KeyvRedis(cluster, { throwOnErrors: true, throwOnConnectError: true }),
+    { useKeyPrefix: false },
+  );
+  keyv.on('error', options.onError);
+  keyv.serialize = undefined;
+  keyv.deserialize = undefined;
+  const binary = cluster.withTypeMapping({ [BLOB_STRING]: Buffer });
+  let opening: Promise<unknown> | undefined;
+
+  const connected = async () => {
+    if (!cluster.isOpen) {
+      opening ??= cluster.connect().finally(() => {
+        opening = undefined;
+      });
+      await opening;
+    }
+    return cluster;
+  };
+  /** Keys grouped by slot, with their positions; counts the nodes the groups go to. */
+  const bySlot = (keys: ReadonlyArray<string>) => {
+    const groups = new Map<number, { keys: string[]; at: number[] }>();
+    keys.forEach((key, i) => {
+      const slot = slotOf(key);
+      let group = groups.get(slot);
+      if (group === undefined) {
+        group = { keys: [], at: [] };
+        groups.set(slot, group);
+      }
+      group.keys.push(key);
+      group.at.push(i);
+    });
+    const nodes = new Set<string>();
+    for (const slot of groups.keys()) {
+      const master = cluster.slots[slot]?.master;
+      nodes.add(master === undefined ? `slot ${slot}` : `${master.host}:${master.port}`);
+    }
+    options.onRoundTrips?.(nodes.size);
+    return groups;
+  };
+
+  return {
+    kind: 'redis',
+    getMany: async (keys) => {
+      if (keys.length === 0) return [];
+      await connected();
+      const values: Array<string | undefined> = new Array<string | undefined>(keys.length);
+      await Promise.all(
+        [...bySlot(keys).values()].map(async (group) => {
+          const raw = await binary.mGet(group.keys);
+          raw.forEach((value, j) => {
+            values[group.at[j] as number] = decodeStoredValue(value);
+          });
+        }),
+      );
+      return values;
+    },
+    setMany: async (entries, touch = []) => {
+      if (entries.length === 0 && touch.length === 0) return;
+      await connected();
+      const slots = new Map<
+        number,
+        { entries: (typeof entries)[number][]; touch: (typeof touch)[number][] }
+      >();
+      const groupOf = (key: string) => {
+        const slot = slotOf(key);
+        let group = slots.get(slot);
+        if (group === undefined) {
+          group = { entries: [], touch: [] };
+          slots.set(slot, group);
+        }
+        return group;
+      };
+      for (const entry of entries) groupOf(entry.key).entries.push(entry);
+      for (const t of touch) groupOf(t.key).touch.push(t);
+      bySlot([...entries.map((e) => e.key), ...touch.map((t) => t.key)]);
+      // A patient's entries and the touch of its generation share a slot: one MULTI each.
+      await Promise.all(
+        [...slots.values()].map(async (group) => {
+          const routing = group.entries[0]?.key ?? group.touch[0]?.key;
+          const multi = cluster.multi(routing);
+          for (const entry of group.entries) {
+            multi.set(entry.key, encodeStoredValue(entry.value), {
+              expiration: { type: 'PX', value: entry.ttlMs },
+            });
+          }
+          for (const t of group.touch) multi.pExpire(t.key, t.ttlMs);
+          await multi.exec();
+        }),
+      );
+    },
+    setManyIfAbsent: async (entries) => {
+      if (entries.length === 0) return [];
+      await connected();
+      bySlot(entries.map((e) => e.key));
+      const replies = await Promise.all(
+        entries.map((entry) =>
+          cluster.set(entry.key, encodeStoredValue(entry.value), {
+            condition: 'NX',
+            expiration: { type: 'PX', value: entry.ttlMs },
+          }),
+        ),
+      );
+      return replies.map((reply) => reply !== null);
+    },
+    ping: async () => {
+      // Every master: a cluster with one master down serves none of its slots.
+      const redis = await connected();
+      await Promise.all(
+        redis.masters.map(async (master) => {
+          await (await redis.nodeClient(master)).ping();
+        }),
+      );
+    },
+    connect: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        connected().then(
+          () => undefined,
+          (error: unknown) => {
+            options.onError(error);
+          },
+        ),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 2_000);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+    close: async () => {
+      if (!cluster.isOpen) return;
+      const closed = cluster.close().then(
+        () => true,
+        () => false,
+      );
+      const timedOut = new Promise<boolean>((resolve) => {
+        setTimeout(() => {
+          resolve(false);
+        }, 1_000).unref();
+      });
+      if (!(await Promise.race([closed, timedOut]))) cluster.destroy();
     },
   };
 }

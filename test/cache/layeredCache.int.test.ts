@@ -516,19 +516,23 @@ describe('the layered cache', () => {
   });
 
   describe.runIf(redisUrl !== undefined)('in Redis', () => {
+    // Every node's keys when the suite runs on a Redis Cluster (a SCAN covers one node).
+    const nodes = process.env.REDIS_CLUSTER_NODES?.split(',') ?? [redisUrl ?? ''];
     async function keysAndTtls() {
-      const client = createClient({ url: redisUrl });
-      await client.connect();
       const result = new Map<string, { ttl: number; value: string }>();
-      for await (const keys of client.scanIterator({
-        MATCH: `${server.l2.space.prefix}:*`,
-        COUNT: 500,
-      })) {
-        for (const key of keys) {
-          result.set(key, { ttl: await client.ttl(key), value: (await client.get(key)) ?? '' });
+      for (const url of nodes) {
+        const client = createClient({ url });
+        await client.connect();
+        for await (const keys of client.scanIterator({
+          MATCH: `${server.l2.space.prefix}:*`,
+          COUNT: 500,
+        })) {
+          for (const key of keys) {
+            result.set(key, { ttl: await client.ttl(key), value: (await client.get(key)) ?? '' });
+          }
         }
+        await client.quit();
       }
-      await client.quit();
       return result;
     }
 

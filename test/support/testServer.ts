@@ -77,7 +77,12 @@ export async function startTestServer(
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // With REDIS_CLUSTER_NODES too (`.ci/run`'s cluster pass), the cluster instead.
+    ...(process.env.REDIS_CLUSTER_NODES
+      ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES }
+      : process.env.REDIS_URL
+        ? { REDIS_URL: process.env.REDIS_URL }
+        : {}),
     CACHE_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
     ...env,
   });
