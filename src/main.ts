@@ -100,9 +100,11 @@ async function main(): Promise<void> {
     stop('SIGINT');
   });
   // A worker whose primary is gone gets no more connections: it drains and exits.
-  process.once('disconnect', () => {
-    stop('disconnect');
-  });
+  if (worker !== undefined) {
+    process.once('disconnect', () => {
+      stop('disconnect');
+    });
+  }
 }
 
 main().catch((error: unknown) => {

@@ -49,10 +49,16 @@ export function runPrimary(config: Config, logger: Logger): void {
     });
     worker.once('exit', (code: number | null, signal: string | null) => {
       live.delete(worker);
-      const clean = code === 0;
+      // A worker told to stop before it had set up its drain dies of the signal itself, with
+      // nothing in flight.
+      const clean = code === 0 || (stopping && signal === 'SIGTERM');
       if (stopping) {
         if (!clean) failed = true;
-        logger.info({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker stopped');
+        const level = clean ? 'info' : 'error';
+        logger[level](
+          { worker: worker.id, pid: worker.process.pid, code, signal },
+          'worker stopped',
+        );
         exitWhenAllStopped();
         return;
       }
