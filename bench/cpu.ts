@@ -49,20 +49,6 @@ export function clockTicksPerSecond(): number {
 }
 
 /**
- * CPU seconds a process has used so far, all threads, user and system.
- *
- * @returns undefined when /proc cannot be read (not Linux, or the process has exited).
- */
-export function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const line = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    return parseProcStatCpuSeconds(line, clockTicksPerSecond());
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * CPU milliseconds per request over a window.
  *
  * @returns undefined when either sample is missing or no request completed.
@@ -82,30 +68,88 @@ export function cpuMsPerRequest(
  */
 export function commandCpuSeconds(names: ReadonlySet<string>): Map<number, number> {
   const result = new Map<number, number>();
+  for (const stat of readProcessStats()) {
+    if (names.has(stat.name)) result.set(stat.pid, stat.cpuSeconds);
+  }
+  return result;
+}
+
+/**
+ * CPU seconds so far of a process and all its descendants: a primary and its WEB_CONCURRENCY
+ * workers are one server under test. A child that exited is not counted (Linux adds a reaped
+ * child's time to its parent's `cutime`, not `utime`), so the figure is a lower bound.
+ *
+ * @returns undefined when the process itself cannot be read.
+ */
+export function processTreeCpuSeconds(pid: number): number | undefined {
+  const stats = readProcessStats();
+  const tree = descendantsOf(pid, stats);
+  if (!tree.has(pid)) return undefined;
+  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.cpuSeconds, 0);
+}
+
+/** `pid` and every process below it, from one listing of /proc (empty when pid is not there). */
+export function processTree(pid: number): ReadonlySet<number> {
+  return descendantsOf(pid, readProcessStats());
+}
+
+interface ProcessStat {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly name: string;
+  readonly cpuSeconds: number;
+}
+
+function descendantsOf(pid: number, stats: ReadonlyArray<ProcessStat>): Set<number> {
+  const tree = new Set<number>();
+  if (!stats.some((s) => s.pid === pid)) return tree;
+  tree.add(pid);
+  // Parents may be listed after their children; repeat until no process joins.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const s of stats) {
+      if (!tree.has(s.pid) && tree.has(s.ppid)) {
+        tree.add(s.pid);
+        grew = true;
+      }
+    }
+  }
+  return tree;
+}
+
+/** Every process /proc lists now, with its parent, command name and CPU seconds. */
+function readProcessStats(): ProcessStat[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return result;
+    return [];
   }
   const hz = clockTicksPerSecond();
+  const stats: ProcessStat[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    let line: string;
     try {
-      line = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const line = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const end = line.lastIndexOf(')');
+      // After the name: state (field 3), then ppid (field 4).
+      const ppid = Number(
+        line
+          .slice(end + 1)
+          .trim()
+          .split(/\s+/)[1],
+      );
+      stats.push({
+        pid: Number(entry),
+        ppid,
+        name: line.slice(line.indexOf('(') + 1, end),
+        cpuSeconds: parseProcStatCpuSeconds(line, hz),
+      });
     } catch {
-      continue; // exited since the listing
-    }
-    const name = line.slice(line.indexOf('(') + 1, line.lastIndexOf(')'));
-    if (!names.has(name)) continue;
-    try {
-      result.set(Number(entry), parseProcStatCpuSeconds(line, hz));
-    } catch {
-      continue;
+      continue; // exited since the listing, or not a stat line
     }
   }
-  return result;
+  return stats;
 }
 
 /**

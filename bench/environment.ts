@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, availableParallelism, release } from 'node:os';
 import postgres from 'postgres';
+import { processTree } from './cpu.js';
 
 const BENCH_DATABASE = 'caregraph_bench';
 // The bench flushes this Redis database between modes; it never touches database 0.
@@ -122,13 +123,20 @@ export function describeCommit(): string {
   }
 }
 
-/** A process's resident set, from /proc (Linux), in bytes. */
+/**
+ * The resident set of a process and its descendants (a primary and its workers), from /proc
+ * (Linux), in bytes. Pages the processes share are counted once per process.
+ */
 export function residentBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
-  } catch {
-    return undefined;
+  let total: number | undefined;
+  for (const member of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${String(member)}/status`, 'utf8');
+      const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+      if (kb !== undefined) total = (total ?? 0) + Number(kb) * 1024;
+    } catch {
+      continue; // exited since the listing
+    }
   }
+  return total;
 }

@@ -3,6 +3,7 @@ const LABELS: Record<string, string> = {
   l1: 'L1 only',
   'caregraph-cold': 'caregraph cold',
   'caregraph-warm': 'caregraph warm',
+  'caregraph-workers-warm': 'warm, 2 workers',
   'caregraph-plaintext': 'warm, plaintext L2',
   'caregraph-no-audit': 'warm, audit off',
   'peer-cold': 'peer cold',

@@ -5,7 +5,7 @@
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
-import { commandCpuSeconds, cpuSecondsBetween, processCpuSeconds } from './cpu.js';
+import { commandCpuSeconds, cpuSecondsBetween, processTreeCpuSeconds } from './cpu.js';
 import {
   MOBILE_CLIENT_NAME,
   PORTAL_OPERATIONS,
@@ -20,7 +20,10 @@ export interface LoadSpec {
   readonly start: number;
   readonly durationSeconds: number;
   readonly connections: number;
-  /** The server under test, whose CPU is sampled when the load starts and when it stops. */
+  /**
+   * The server under test, whose CPU (with its workers') is sampled when the load starts and
+   * when it stops.
+   */
   readonly serverPid?: number;
 }
 
@@ -110,7 +113,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   });
   // Sampled right around autocannon's run, so neither process's start-up is charged to requests.
   const serverCpu = () =>
-    spec.serverPid === undefined ? undefined : processCpuSeconds(spec.serverPid);
+    spec.serverPid === undefined ? undefined : processTreeCpuSeconds(spec.serverPid);
   const serverBefore = serverCpu();
   const postgresBefore = commandCpuSeconds(POSTGRES);
   const redisBefore = commandCpuSeconds(REDIS);

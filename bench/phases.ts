@@ -36,6 +36,11 @@ export function planModes(seconds: number, warmUpSeconds: number): ModePlan[] {
       phases: [measure('caregraph-cold', 'A'), measure('caregraph-warm')],
     },
     {
+      mode: 'caregraph-workers',
+      flushRedis: true,
+      phases: [warmUp(warmUpSeconds), measure('caregraph-workers-warm')],
+    },
+    {
       mode: 'caregraph-plaintext',
       flushRedis: true,
       phases: [warmUp(warmUpSeconds), measure('caregraph-plaintext')],

@@ -77,6 +77,7 @@ export async function probeMode(
       probes.warmChartAuditStatements = warm.auditStatements;
       break;
     }
+    case 'caregraph-workers':
     case 'caregraph-plaintext':
     case 'caregraph-no-audit':
     case 'peer':

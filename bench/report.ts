@@ -82,6 +82,7 @@ export function computeRatios(report: BenchReport): Ratio[] {
   const n1Sql = div(report.probes.n1ChartSql, report.probes.loaderChartSql);
   const sealed = div(rps('caregraph-warm'), rps('caregraph-plaintext'));
   const audit = div(rps('caregraph-warm'), rps('caregraph-no-audit'));
+  const workers = div(rps('caregraph-workers-warm'), rps('caregraph-warm'));
   return [
     ratio('caregraph warm vs L1-only throughput', '≥ 3×', vsL1, atLeast(vsL1, 3)),
     ratio('caregraph warm vs L1-only p95 latency', '≤ 0.35×', p95VsL1, atMost(p95VsL1, 0.35)),
@@ -120,6 +121,7 @@ export function computeRatios(report: BenchReport): Ratio[] {
     ),
     ratio('sealed vs plaintext L2 throughput', '≥ 0.93×', sealed, atLeast(sealed, 0.93)),
     ratio('audit on vs off throughput (no target)', 'reported', audit, undefined),
+    ratio('2 workers vs 1 worker warm throughput (no target)', 'reported', workers, undefined),
     ratio(
       'L2 hit rate on the Zipf mix (warm)',
       '≥ 0.9',

@@ -19,6 +19,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly database: DatabaseHandle;
   readonly metrics: Metrics;
+  /** What /metrics answers; this process's registry when omitted (see ServerDeps). */
+  readonly scrapeMetrics?: () => Promise<string>;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     jwt: config.jwt,
     logger,
     metrics,
+    scrapeMetrics: deps.scrapeMetrics,
     introspection: config.introspection,
     production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** The one documented development secret. `NODE_ENV=production` refuses it. */
@@ -31,6 +32,7 @@ export const CONFIG_ENV_VARS = [
   'MAX_BODY_BYTES',
   'MAX_QUERY_LENGTH',
   'SHUTDOWN_TIMEOUT_MS',
+  'WEB_CONCURRENCY',
   'REQUEST_TIMEOUT_MS',
   'PERSISTED_QUERIES',
   'PERSISTED_QUERIES_MANIFEST',
@@ -91,6 +93,11 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly maxQueryLength: number;
   readonly shutdownTimeoutMs: number;
+  /**
+   * Worker processes sharing the port (node:cluster); 1 is a single process with no primary.
+   * More than one needs DATABASE_URL: the embedded database lives inside one process.
+   */
+  readonly webConcurrency: number;
   /** A client gets this long to send its whole request, body included (408 after). */
   readonly requestTimeoutMs: number;
   readonly persistedQueries: {
@@ -177,6 +184,10 @@ const envSchema = z.object({
   MAX_BODY_BYTES: intInRange(1024, 10 * 1024 * 1024, 256 * 1024),
   MAX_QUERY_LENGTH: intInRange(256, 1024 * 1024, 16 * 1024),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 120_000, 10_000),
+  WEB_CONCURRENCY: z
+    .string()
+    .regex(/^(auto|[1-9]|[1-5][0-9]|6[0-4])$/, 'must be an integer from 1 to 64, or auto')
+    .default('1'),
   REQUEST_TIMEOUT_MS: intInRange(1_000, 300_000, 30_000),
   PERSISTED_QUERIES: z.enum(['allow', 'only']).default('allow'),
   PERSISTED_QUERIES_MANIFEST: z.string().min(1).default('persisted-queries/manifest.json'),
@@ -264,6 +275,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database)');
   }
+  // PGlite is a database inside this process's memory: a second process would get a database
+  // of its own, and writes seen by one worker would not exist for the next.
+  if (e.WEB_CONCURRENCY !== '1' && e.DATABASE_URL === undefined) {
+    problems.push(
+      'WEB_CONCURRENCY: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -295,6 +313,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxQueryLength: e.MAX_QUERY_LENGTH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    webConcurrency:
+      e.WEB_CONCURRENCY === 'auto' ? availableParallelism() : Number(e.WEB_CONCURRENCY),
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     persistedQueries: Object.freeze({
       mode: e.PERSISTED_QUERIES,

@@ -1,7 +1,12 @@
 /**
- * The composition root: config → database → server. `npm start` runs this file.
+ * The composition root: config → database → server. `npm start` runs this file. Under
+ * WEB_CONCURRENCY the first process becomes the primary (src/cluster/runPrimary.ts) and runs
+ * this file again in each worker, which serves as a single process would.
  */
+import cluster from 'node:cluster';
 import { createApp } from './app.js';
+import { joinClusterMetrics } from './cluster/clusterMetrics.js';
+import { runPrimary } from './cluster/runPrimary.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
 import { seedDatabase } from './db/seed.js';
@@ -12,7 +17,11 @@ import { CachePolicyError } from './policy/readCachePolicies.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
+  const rootLogger = createLogger({ level: config.logLevel });
+  const worker = cluster.worker;
+  // A worker's lines say which process wrote them; one process's lines are as they always were.
+  const logger =
+    worker === undefined ? rootLogger : rootLogger.child({ worker: worker.id, pid: process.pid });
   // Node's own report of an uncaught error prints its message, which may quote a statement's
   // parameters; the process still exits, as it would have.
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
@@ -21,8 +30,15 @@ async function main(): Promise<void> {
       process.exit(1);
     });
   }
-  for (const warning of config.warnings) {
-    logger.warn(warning);
+  // Under a primary, the primary has logged them once already.
+  if (worker === undefined) {
+    for (const warning of config.warnings) {
+      logger.warn(warning);
+    }
+  }
+  if (worker === undefined && config.webConcurrency > 1) {
+    runPrimary(config, logger);
+    return;
   }
 
   const metrics = createMetrics();
@@ -40,7 +56,15 @@ async function main(): Promise<void> {
     logger.info(summary, 'embedded database migrated and seeded');
   }
 
-  const { server: app } = await createApp({ config, logger, database, metrics });
+  const { server: app } = await createApp({
+    config,
+    logger,
+    database,
+    metrics,
+    ...(worker === undefined
+      ? {}
+      : { scrapeMetrics: joinClusterMetrics(metrics.registry, worker) }),
+  });
   await app.listen({ host: config.host, port: config.port });
   if (database.kind === 'pglite') {
     await writeDevBanner(process.stdout, {
@@ -75,6 +99,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => {
     stop('SIGINT');
   });
+  // A worker whose primary is gone gets no more connections: it drains and exits.
+  if (worker !== undefined) {
+    process.once('disconnect', () => {
+      stop('disconnect');
+    });
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -109,6 +110,34 @@ describe('loadConfig', () => {
       loadConfig({ REDIS_URL: 'http://cache', PORT: 'eighty', DATABASE_URL: 'mysql://x' }),
     ).toThrow(/PORT[\s\S]*DATABASE_URL: must be a postgres[\s\S]*REDIS_URL: must be a redis/);
     expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
+  });
+
+  it('runs one process unless WEB_CONCURRENCY asks for workers', () => {
+    const url = 'postgres://db/caregraph';
+    expect(loadConfig({}).webConcurrency).toBe(1);
+    expect(loadConfig({ WEB_CONCURRENCY: '1' }).webConcurrency).toBe(1);
+    expect(loadConfig({ WEB_CONCURRENCY: '4', DATABASE_URL: url }).webConcurrency).toBe(4);
+    expect(loadConfig({ WEB_CONCURRENCY: '64', DATABASE_URL: url }).webConcurrency).toBe(64);
+    expect(loadConfig({ WEB_CONCURRENCY: 'auto', DATABASE_URL: url }).webConcurrency).toBe(
+      availableParallelism(),
+    );
+  });
+
+  it('refuses a worker count outside 1-64', () => {
+    const url = 'postgres://db/caregraph';
+    for (const value of ['0', '65', '-2', '2.5', '02', 'max', 'Auto', ' 2']) {
+      expect(() => loadConfig({ WEB_CONCURRENCY: value, DATABASE_URL: url }), value).toThrow(
+        /WEB_CONCURRENCY: must be an integer from 1 to 64, or auto/,
+      );
+    }
+  });
+
+  it('refuses more than one worker on the embedded database', () => {
+    for (const value of ['2', 'auto']) {
+      expect(() => loadConfig({ WEB_CONCURRENCY: value }), value).toThrow(
+        /WEB_CONCURRENCY: more than one worker needs DATABASE_URL/,
+      );
+    }
   });
 
   it('treats empty variables as unset', () => {

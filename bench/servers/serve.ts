@@ -26,7 +26,7 @@ import { createNullStore, createPlaintextSealer } from './variants.js';
 
 export { SERVER_MODES, type ServerMode } from './modes.js';
 
-async function main(mode: ServerMode): Promise<void> {
+async function main(mode: Exclude<ServerMode, 'caregraph-workers'>): Promise<void> {
   const config = loadConfig();
   // Development-mode graphql-js runs checks production skips, and inflates the ceiling far more
   // than caregraph: a figure measured that way would understate the gap (issue 11).
@@ -62,7 +62,7 @@ async function main(mode: ServerMode): Promise<void> {
 }
 
 function variantOf(
-  mode: Exclude<ServerMode, 'ceiling'>,
+  mode: Exclude<ServerMode, 'ceiling' | 'caregraph-workers'>,
   metrics: Metrics,
   redisUrl: string | undefined,
 ): AppVariant {
@@ -124,8 +124,9 @@ function peerVariant(metrics: Metrics, redisUrl: string | undefined): AppVariant
   };
 }
 
-const mode = process.argv[2] as ServerMode;
-if (!SERVER_MODES.includes(mode)) {
+const mode = process.argv[2] as Exclude<ServerMode, 'caregraph-workers'>;
+// caregraph-workers is src/main.ts itself (spawnBenchServer.ts), not a wiring of this file's.
+if (!SERVER_MODES.includes(mode) || (mode as ServerMode) === 'caregraph-workers') {
   process.stderr.write(`usage: serve.ts <${SERVER_MODES.join('|')}>\n`);
   process.exit(2);
 }

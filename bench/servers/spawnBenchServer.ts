@@ -10,9 +10,15 @@ export interface BenchServer {
 }
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+/** The workers of the `caregraph-workers` mode. */
+const WORKERS = 2;
 const START_TIMEOUT_MS = 120_000;
 
-/** Starts one server under test in its own process and resolves once it listens. */
+/**
+ * Starts one server under test in its own process and resolves once it listens: for
+ * `caregraph-workers`, once every worker does. Its `pid` is then the primary's.
+ */
 export function spawnBenchServer(
   mode: ServerMode,
   env: Record<string, string>,
@@ -22,8 +28,14 @@ export function spawnBenchServer(
   // every server of a bench run with BENCH_CPU_PROFILE_DIR=<dir>.
   const profileDir = options.cpuProfileDir ?? process.env.BENCH_CPU_PROFILE_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVE, mode], {
-    env: { ...process.env, ...env },
+  const workers = mode === 'caregraph-workers';
+  const entry = workers ? [MAIN] : [SERVE, mode];
+  // main.ts says it listens in its info lines, once per worker.
+  const workerEnv = workers
+    ? { WEB_CONCURRENCY: String(WORKERS), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }
+    : {};
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...entry], {
+    env: { ...process.env, ...env, ...workerEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -38,7 +50,7 @@ export function spawnBenchServer(
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const origin = /bench server listening at (http:\/\/\S+)/.exec(out)?.[1];
+      const origin = listeningOrigin(out, workers ? WORKERS : 1);
       if (origin === undefined || child.pid === undefined) return;
       clearTimeout(timer);
       resolve({
@@ -58,4 +70,12 @@ export function spawnBenchServer(
       reject(new Error(`${mode} exited with ${String(code)} before listening:\n${stderr}`));
     });
   });
+}
+
+/** The origin once `listeners` processes have said they listen, from the output so far. */
+function listeningOrigin(out: string, listeners: number): string | undefined {
+  const lines = [
+    ...out.matchAll(/(?:bench server listening at|Server listening at) (http:\/\/[^\s"]+)/g),
+  ];
+  return lines.length >= listeners ? lines[0]?.[1] : undefined;
 }

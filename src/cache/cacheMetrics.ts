@@ -92,6 +92,8 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     breakerState: new Gauge({
       name: 'caregraph_cache_breaker_state',
       help: 'L2 circuit breaker: 0 closed, 1 half-open, 2 open',
+      // Summed over workers (WEB_CONCURRENCY), states would read as other states: the worst wins.
+      aggregator: 'max',
       registers,
     }),
     unsealFailures: new Counter({
@@ -124,6 +126,8 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
     invalidationFeedUp: new Gauge({
       name: 'caregraph_cache_invalidation_feed_up',
       help: '1 while this process listens for invalidations on Postgres, 0 while it does not',
+      // Over workers: 0 as soon as one of them has lost the feed.
+      aggregator: 'min',
       registers,
     }),
   };

@@ -63,6 +63,11 @@ export interface ServerDeps {
   readonly limits: Config['limits'];
   /** Departures from the production wiring, for the benchmark's baselines only. */
   readonly variant?: ServerVariant;
+  /**
+   * What /metrics answers, as Prometheus text: this process's registry when omitted. A cluster
+   * worker answers the sum over every worker.
+   */
+  readonly scrapeMetrics?: () => Promise<string>;
   /** Resolves when every dependency answers; rejects otherwise. */
   readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
 }
@@ -316,9 +321,17 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
+  const { registry } = deps.metrics;
+  const scrapeMetrics = deps.scrapeMetrics ?? (() => registry.metrics());
+  app.get('/metrics', async (_request, reply) => {
+    try {
+      return await reply.type(registry.contentType).send(await scrapeMetrics());
+    } catch (error) {
+      // A partial sum would read as a counter reset; Prometheus records a failed scrape instead.
+      deps.logger.warn({ err: error }, 'metrics of every worker could not be collected');
+      return reply.code(503).type('text/plain').send('metrics unavailable\n');
+    }
+  });
 
   return app;
 }

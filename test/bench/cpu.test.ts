@@ -1,5 +1,11 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cpuMsPerRequest, parseProcStatCpuSeconds, processCpuSeconds } from '../../bench/cpu.js';
+import {
+  cpuMsPerRequest,
+  parseProcStatCpuSeconds,
+  processTree,
+  processTreeCpuSeconds,
+} from '../../bench/cpu.js';
 
 // A real line of /proc/<pid>/stat: utime 1234 and stime 56 ticks (fields 14 and 15).
 const tail =
@@ -26,11 +32,27 @@ describe('reading CPU time from /proc', () => {
 
   it('reads a live process and answers undefined for one that does not exist', () => {
     if (process.platform === 'linux') {
-      const seconds = processCpuSeconds(process.pid);
+      const seconds = processTreeCpuSeconds(process.pid);
       expect(seconds).toBeTypeOf('number');
       expect(seconds).toBeGreaterThanOrEqual(0);
     }
-    expect(processCpuSeconds(2 ** 31 - 1)).toBeUndefined();
+    expect(processTreeCpuSeconds(2 ** 31 - 1)).toBeUndefined();
+  });
+
+  it.runIf(process.platform === 'linux')("counts a process's children in its CPU", async () => {
+    const child = spawn(process.execPath, [
+      '-e',
+      'const end = Date.now() + 400; while (Date.now() < end); setInterval(() => {}, 1000);',
+    ]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const own = processTreeCpuSeconds(child.pid ?? 0) ?? 0;
+      expect(own).toBeGreaterThan(0.2);
+      expect(processTree(process.pid).has(child.pid ?? 0)).toBe(true);
+      expect(processTreeCpuSeconds(process.pid)).toBeGreaterThanOrEqual(own);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('divides CPU by completed requests, and gives none for no requests or no sample', () => {

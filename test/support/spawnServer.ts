@@ -8,8 +8,11 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` as its own process and resolves once it listens. */
-export function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+/**
+ * Starts `src/main.ts` as its own process and resolves once it listens: once `listeners`
+ * processes do, for a primary of WEB_CONCURRENCY workers.
+ */
+export function spawnServer(env: Record<string, string>, listeners = 1): Promise<SpawnedServer> {
   const base: NodeJS.ProcessEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env };
   delete base.NODE_ENV;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -24,8 +27,9 @@ export function spawnServer(env: Record<string, string>): Promise<SpawnedServer>
     });
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const origin = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      if (origin !== undefined) {
+      const listening = [...out.matchAll(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/g)];
+      const origin = listening[0]?.[1];
+      if (origin !== undefined && listening.length >= listeners) {
         resolve({
           origin,
           child,
