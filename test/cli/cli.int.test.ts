@@ -66,6 +66,8 @@ describe('npm run db:migrate', () => {
         await target.end();
         expect(tables.map((t) => t.tablename)).toEqual([
           'audit_events',
+          'cache_invalidations',
+          'cache_scope_floors',
           'care_team',
           'departments',
           'doctors',
