@@ -13,6 +13,9 @@ import type { Sealer } from './cache/sealer.js';
 import type { CacheStore } from './cache/store.js';
 import { loadTrustedDocuments } from './persisted/trustedDocuments.js';
 import type { Logger } from './logger.js';
+import { startWarmer, type Warmer } from './warming/warmer.js';
+import { createWarmMetrics } from './warming/warmMetrics.js';
+import { collectCacheStats } from './warming/cacheStats.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -41,6 +44,8 @@ export interface App {
   readonly l2: L2Cache;
   /** Invalidations heard through Postgres; undefined on the embedded database. */
   readonly feed: InvalidationFeed | undefined;
+  /** The warmer; undefined when CACHE_WARM=off or the store keeps no hot sets. */
+  readonly warmer: Warmer | undefined;
 }
 
 /**
@@ -68,10 +73,15 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   await l2.store.connect();
   // Before the server exists: an instance knows every recent write before it serves a read.
   const feed = await startInvalidationFeed({ database, l2, logger });
+  const entryPolicies = deriveEntryPolicies(policies);
+  const warmMetrics = createWarmMetrics(metrics.registry);
+  // The warmer starts once the server exists; the query reads whichever there is by then.
+  const started: { warmer?: Warmer } = {};
   const server = await createServerOrClose({
+    cacheStats: (tenantId) => collectCacheStats(l2, started.warmer, tenantId),
     schema,
     policies,
-    entryPolicies: deriveEntryPolicies(policies),
+    entryPolicies,
     l2,
     db: database.db,
     database,
@@ -106,9 +116,22 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
       throw error;
     }
   }
+  const warmer =
+    config.warming.enabled && l2.store.warming !== undefined
+      ? startWarmer({
+          config: config.warming,
+          database,
+          l2,
+          entryPolicies,
+          logger,
+          metrics: warmMetrics,
+        })
+      : undefined;
+  started.warmer = warmer;
   server.addHook('onClose', async () => {
+    await warmer?.close();
     await feed?.close();
     await l2.close();
   });
-  return { server, l2, feed };
+  return { server, l2, feed, warmer };
 }

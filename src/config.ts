@@ -42,6 +42,13 @@ export const CONFIG_ENV_VARS = [
   'MAX_QUERY_COST',
   'MAX_ALIASES',
   'MAX_BATCH_SIZE',
+  'CACHE_WARM',
+  'CACHE_WARM_PHI_TENANTS',
+  'CACHE_WARM_MAX_QPS',
+  'CACHE_WARM_INTERVAL_MS',
+  'CACHE_WARM_LEASE_MS',
+  'CACHE_WARM_TOP_K',
+  'CACHE_WARM_FLUSH_MS',
 ] as const;
 
 export type Environment = 'development' | 'test' | 'production';
@@ -115,6 +122,22 @@ export interface Config {
     readonly maxCost: number;
     readonly maxAliases: number;
     readonly maxBatchSize: number;
+  };
+  /** Warming L2 from usage (SPEC §5; src/warming/). */
+  readonly warming: {
+    readonly enabled: boolean;
+    /** Tenants whose PHI the warmer may read into L2; reference data is warmed for every tenant. */
+    readonly phiTenants: ReadonlySet<string>;
+    /** The most SQL statements a second the warmer spends, averaged over a pass. */
+    readonly maxQps: number;
+    /** How often the lease holder runs a pass. */
+    readonly intervalMs: number;
+    /** How long the warmer's lease lasts unrenewed: another instance takes over within it. */
+    readonly leaseMs: number;
+    /** Ids per tenant and type each instance's top-k and the shared hot set keep. */
+    readonly topK: number;
+    /** How often an instance merges its top-k into the shared hot set. */
+    readonly flushMs: number;
   };
   /** Dev defaults in use, each worth a warning at start-up. */
   readonly warnings: ReadonlyArray<string>;
@@ -197,6 +220,25 @@ const envSchema = z.object({
   MAX_QUERY_COST: intInRange(1, 10_000_000, 20_000),
   MAX_ALIASES: intInRange(0, 1000, 30),
   MAX_BATCH_SIZE: intInRange(1, 100, 10),
+  CACHE_WARM: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  CACHE_WARM_PHI_TENANTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((tenant) => tenant.trim())
+        .filter((tenant) => tenant !== ''),
+    )
+    .refine(
+      (tenants) => tenants.every((tenant) => /^[a-z0-9][a-z0-9_-]{0,62}$/.test(tenant)),
+      'must be comma-separated tenant ids (a-z, 0-9, _ and -, as tokens name them)',
+    )
+    .default([]),
+  CACHE_WARM_MAX_QPS: intInRange(1, 10_000, 20),
+  CACHE_WARM_INTERVAL_MS: intInRange(500, 600_000, 5_000),
+  CACHE_WARM_LEASE_MS: intInRange(1_000, 600_000, 15_000),
+  CACHE_WARM_TOP_K: intInRange(1, 100_000, 1_000),
+  CACHE_WARM_FLUSH_MS: intInRange(500, 300_000, 10_000),
 });
 
 /**
@@ -331,6 +373,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxCost: e.MAX_QUERY_COST,
       maxAliases: e.MAX_ALIASES,
       maxBatchSize: e.MAX_BATCH_SIZE,
+    }),
+    warming: Object.freeze({
+      enabled: e.CACHE_WARM === 'on',
+      phiTenants: new Set(e.CACHE_WARM_PHI_TENANTS),
+      maxQps: e.CACHE_WARM_MAX_QPS,
+      intervalMs: e.CACHE_WARM_INTERVAL_MS,
+      leaseMs: e.CACHE_WARM_LEASE_MS,
+      topK: e.CACHE_WARM_TOP_K,
+      flushMs: e.CACHE_WARM_FLUSH_MS,
     }),
     warnings: Object.freeze(warnings),
   });

@@ -45,7 +45,15 @@ export type CacheKeyTarget =
   | { readonly kind: 'generation'; readonly tenantId: string; readonly scope: GenerationScope }
   | { readonly kind: 'epoch' }
   /** A registered automatic persisted query, by its SHA-256; shared by every tenant. */
-  | { readonly kind: 'document'; readonly hash: string };
+  | { readonly kind: 'document'; readonly hash: string }
+  /**
+   * A tenant's hot set of one type (ids only, SPEC §5). Outside the schema version: usage is
+   * the same whatever shape entries have, and it is what refills L2 after a deploy.
+   */
+  | { readonly kind: 'hotSet'; readonly tenantId: string; readonly type: string }
+  /** The warmer's lease, and the report of its last run: one of each per key space. */
+  | { readonly kind: 'warmLease' }
+  | { readonly kind: 'warmReport' };
 
 /**
  * Builds every L2 key; nothing else concatenates one. Keys hold tenants, type names and ids
@@ -86,6 +94,12 @@ export function buildCacheKey(space: KeySpace, target: CacheKeyTarget): string {
       return `${base}:{global}:epoch`;
     case 'document':
       return `${base}:{global}:apq:${target.hash}`;
+    case 'hotSet':
+      return `${space.prefix}:${tenantSlot(target.tenantId)}:hot:${target.type}`;
+    case 'warmLease':
+      return `${base}:{global}:warm:lease`;
+    case 'warmReport':
+      return `${base}:{global}:warm:report`;
   }
 }
 

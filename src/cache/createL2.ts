@@ -10,6 +10,8 @@ import { createMemoryStore } from './memoryStore.js';
 import { createRedisClusterStore, createRedisStore } from './redisStore.js';
 import { createSealer, deriveSearchKey, type Sealer } from './sealer.js';
 import type { CacheStore } from './store.js';
+import { PHI_HOT_TYPES, REFERENCE_HOT_TYPES } from '../warming/hotSet.js';
+import { createUsageTracker } from '../warming/usageTracker.js';
 
 /**
  * Builds L2 from the configuration: a Redis Cluster when REDIS_CLUSTER_NODES is set, Redis when
@@ -68,5 +70,17 @@ export function createL2(deps: {
     metrics,
     logger,
     near: { ttlMs: config.cache.nearTtlMs, maxBytes: config.cache.nearMaxBytes },
+    ...(config.warming.enabled
+      ? {
+          usage: createUsageTracker({
+            topK: config.warming.topK,
+            // What the warmer may warm: reference data of every tenant, PHI of opted-in ones.
+            counts: (tenantId, type) =>
+              (REFERENCE_HOT_TYPES as ReadonlyArray<string>).includes(type) ||
+              (config.warming.phiTenants.has(tenantId) &&
+                (PHI_HOT_TYPES as ReadonlyArray<string>).includes(type)),
+          }),
+        }
+      : {}),
   });
 }

@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { CacheMetrics } from './cacheMetrics.js';
 import { createReplyDeadlines } from './replyDeadlines.js';
-import type { CacheEntry, CacheStore, KeyTouch } from './store.js';
+import type { CacheEntry, CacheStore, KeyTouch, WarmingCommands } from './store.js';
 
 export interface GuardOptions {
   /**
@@ -34,12 +34,24 @@ export interface GuardedStore {
   /** True while the breaker refuses commands (open, or half-open with its probe in flight). */
   readonly open: boolean;
   ping(): Promise<boolean>;
+  /**
+   * The warmer's commands behind the same timeout and breaker; each answers undefined when it
+   * failed or was refused. Undefined when the store has none.
+   */
+  readonly warming: GuardedWarming | undefined;
   /** Opens the store's connection, outside any timeout and the breaker (see `CacheStore.connect`). */
   connect(): Promise<void>;
   close(): Promise<void>;
 }
 
-type Operation = 'get' | 'set' | 'setIfAbsent' | 'ping';
+/** WarmingCommands whose answers are undefined on failure. */
+export type GuardedWarming = {
+  readonly [K in keyof WarmingCommands]: (
+    ...args: Parameters<WarmingCommands[K]>
+  ) => Promise<Awaited<ReturnType<WarmingCommands[K]>> | undefined>;
+};
+
+type Operation = 'get' | 'set' | 'setIfAbsent' | 'ping' | 'hot' | 'lease';
 
 // One labels object per operation, so that counting a round trip allocates nothing.
 const LABELS: Readonly<Record<Operation, { readonly op: Operation }>> = {
@@ -47,6 +59,8 @@ const LABELS: Readonly<Record<Operation, { readonly op: Operation }>> = {
   set: { op: 'set' },
   setIfAbsent: { op: 'setIfAbsent' },
   ping: { op: 'ping' },
+  hot: { op: 'hot' },
+  lease: { op: 'lease' },
 };
 
 const FAILED = Symbol('failed');
@@ -118,6 +132,23 @@ export function createGuardedStore(
     }
   }
 
+  function guardWarming(commands: WarmingCommands): GuardedWarming {
+    const guarded =
+      <A extends unknown[], T>(op: Operation, command: (...args: A) => Promise<T>) =>
+      async (...args: A): Promise<T | undefined> => {
+        const result = await run(op, () => command(...args));
+        return result === FAILED ? undefined : result;
+      };
+    return {
+      addToHotSet: guarded('hot', commands.addToHotSet),
+      readHotSet: guarded('hot', commands.readHotSet),
+      hotSetSizes: guarded('hot', commands.hotSetSizes),
+      holdLease: guarded('lease', commands.holdLease),
+      releaseLease: guarded('lease', commands.releaseLease),
+      usedMemoryBytes: guarded('hot', commands.usedMemoryBytes),
+    };
+  }
+
   return {
     kind: store.kind,
     getMany: async (keys) => {
@@ -147,6 +178,7 @@ export function createGuardedStore(
       return !breaker.closed;
     },
     ping: async () => (await run('ping', () => store.ping())) !== FAILED,
+    warming: store.warming === undefined ? undefined : guardWarming(store.warming),
     connect: async () => {
       await store.connect?.();
     },

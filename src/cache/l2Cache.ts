@@ -21,6 +21,7 @@ import { createRequestCache } from './requestCache.js';
 import { memoizeOpen, type Sealer } from './sealer.js';
 import { createSingleFlight, type SingleFlight } from './singleFlight.js';
 import { writeToL2, type L2Write } from './writeToL2.js';
+import type { UsageTracker } from '../warming/usageTracker.js';
 
 const INVALIDATION_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 25;
@@ -47,7 +48,9 @@ export interface L2Cache {
   readonly metrics: CacheMetrics;
   /** Decoded entries kept in this process, served only under the stamps a request read. */
   readonly near: NearCache;
-  forRequest(tenantId: string): RequestCache;
+  forRequest(tenantId: string, options?: RequestCacheOptions): RequestCache;
+  /** Counts lookups for the warmer; undefined when warming is off. */
+  readonly usage: UsageTracker | undefined;
   /** The latest committed invalidation of each scope this process knows of. */
   readonly floors: InvalidationFloors;
   /**
@@ -79,6 +82,18 @@ export interface L2Cache {
   /** The sealer for control values, remembering the envelopes it opened (memoizeOpen). */
   readonly controlSealer: Sealer;
   close(): Promise<void>;
+}
+
+/** How the warmer reads L2, unlike a request. */
+export interface RequestCacheOptions {
+  /** False: no near copies served or kept (the warmer must see what L2 itself holds). */
+  readonly near?: boolean;
+  /**
+   * An entry with less than about this long left to live reads as a miss, so that its load
+   * writes it again (refresh-ahead). Each entry's threshold is drawn between half and one and a
+   * half times this, so that entries written together do not all expire together again.
+   */
+  readonly refreshAheadMs?: number;
 }
 
 /** One read of an entry: its key and the scope it must be stamped with. */
@@ -130,6 +145,8 @@ export function createL2Cache(deps: {
   readonly logger: Logger;
   /** The near cache's bounds; the defaults when absent. */
   readonly near?: NearCacheOptions;
+  /** Counts lookups for the warmer, when warming is on. */
+  readonly usage?: UsageTracker;
 }): L2Cache {
   const { store, sealer, space, metrics, logger } = deps;
   const near = createNearCache(deps.near ?? DEFAULT_NEAR_CACHE);
@@ -160,7 +177,9 @@ export function createL2Cache(deps: {
     near,
     singleFlight: createSingleFlight(),
     patientOf: new LRUCache({ max: 200_000 }),
-    forRequest: (tenantId) => createRequestCache(cache, sealer, repair, tenantId, epochKey),
+    forRequest: (tenantId, options = {}) =>
+      createRequestCache(cache, sealer, repair, tenantId, epochKey, options),
+    usage: deps.usage,
     floors,
     observe: (tenantId, scopes, seq) => {
       const risen: string[] = [];

@@ -1,5 +1,6 @@
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
+import { createMemoryWarming } from './memoryWarming.js';
 import type { CacheEntry, CacheStore } from './store.js';
 
 /** What Keyv keeps per key with its serialization off: the value and its expiry. */
@@ -79,6 +80,7 @@ export function createMemoryStore(options: {
         return existing.map((value) => value === undefined);
       }),
     ping: () => Promise.resolve(),
+    warming: createMemoryWarming(() => lru.calculatedSize),
     close: async () => {
       lru.clear();
       await Promise.resolve();

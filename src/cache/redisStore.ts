@@ -1,6 +1,7 @@
 import KeyvRedis, { createClient, createCluster, createKeyv } from '@keyv/redis';
 import slotOf from 'cluster-key-slot';
 import { Keyv } from 'keyv';
+import { redisWarmingCommands, usedMemoryOf } from './redisWarming.js';
 import type { CacheStore } from './store.js';
 
 export interface RedisStoreOptions {
@@ -95,6 +96,11 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
     ping: async () => {
       await (await connected()).ping();
     },
+    warming: redisWarmingCommands(
+      async (script, key, args) =>
+        (await connected()).eval(script, { keys: [key], arguments: [...args] }),
+      async () => usedMemoryOf(await (await connected()).info('memory')),
+    ),
     connect: async () => {
       if (client.isOpen) return;
       const opened = client.connect().then(
@@ -269,6 +275,19 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Cach
       );
       return replies.map((reply) => reply !== null);
     },
+    warming: redisWarmingCommands(
+      async (script, key, args) =>
+        (await connected()).eval(script, { keys: [key], arguments: [...args] }),
+      async () => {
+        const redis = await connected();
+        const used = await Promise.all(
+          redis.masters.map(async (master) =>
+            usedMemoryOf(await (await redis.nodeClient(master)).info('memory')),
+          ),
+        );
+        return used.reduce((a, b) => a + b, 0);
+      },
+    ),
     ping: async () => {
       // Every master: a cluster with one master down serves none of its slots.
       const redis = await connected();

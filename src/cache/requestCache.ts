@@ -9,7 +9,7 @@ import {
   type ControlRepair,
 } from './controlValues.js';
 import { EXPIRED, OTHER_STAMP, readEntryFrame } from './entryFrame.js';
-import type { EntryRead, L2Cache, RequestCache } from './l2Cache.js';
+import type { EntryRead, L2Cache, RequestCache, RequestCacheOptions } from './l2Cache.js';
 import type { NearCopy } from './nearCache.js';
 import { createRequestControl } from './requestControl.js';
 import type { Sealer } from './sealer.js';
@@ -29,7 +29,9 @@ export function createRequestCache(
   repair: ControlRepair,
   tenantId: string,
   epochKey: string,
+  options: RequestCacheOptions = {},
 ): RequestCache {
+  const refreshAheadMs = options.refreshAheadMs ?? 0;
   const { store, space, metrics, near } = cache;
   const control = createRequestControl({
     space,
@@ -60,6 +62,13 @@ export function createRequestCache(
     if (plaintext === undefined || stamp === undefined) return undefined;
     const frame = readEntryFrame(plaintext, stamp, nowMs);
     if (frame === OTHER_STAMP || frame === EXPIRED) return undefined;
+    if (
+      refreshAheadMs > 0 &&
+      frame !== undefined &&
+      frame.writtenAtMs + frame.ttlMs - nowMs < refreshAheadMs * (0.5 + Math.random())
+    ) {
+      return undefined;
+    }
     let value: unknown;
     try {
       if (frame === undefined) throw new Error('not an entry frame');
@@ -92,7 +101,7 @@ export function createRequestCache(
     const misses = () => entries.map(() => undefined);
     if (entries.length === 0 || !(await cache.ensureTrusted())) return misses();
     // Near copies are served only while L2 itself is read: never with the breaker open.
-    const useNear = near.enabled && !store.open;
+    const useNear = near.enabled && !store.open && options.near !== false;
     const scopeKeys = entries.map((entry) => generationKeyOf(entry.scope));
     // Control values this request has not read yet, with their scope (undefined: the epoch).
     const wanted = new Map<string, GenerationScope | undefined>();

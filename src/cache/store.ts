@@ -39,5 +39,40 @@ export interface CacheStore {
    * on the connection inside their command timeouts, and opens the breaker.
    */
   connect?(): Promise<void>;
+  /** The warmer's commands: hot sets and its lease (SPEC §5). Absent: nothing is warmed. */
+  readonly warming?: WarmingCommands;
   close(): Promise<void>;
+}
+
+/** One member of a hot set and its score. */
+export type HotMember = readonly [member: string, score: number];
+
+/**
+ * Hot sets (sorted sets of ids, never values) and a lease, each command one round trip and
+ * atomic, touching one key (so one slot of a cluster).
+ */
+export interface WarmingCommands {
+  /**
+   * Adds each score to its member's, keeps the `maxSize` highest, and gives the set `ttlMs`
+   * to live from now.
+   */
+  readonly addToHotSet: (
+    key: string,
+    scores: ReadonlyArray<HotMember>,
+    maxSize: number,
+    ttlMs: number,
+  ) => Promise<void>;
+  /**
+   * The `limit` highest members, highest first, after multiplying every score by `decay` (1
+   * leaves them) and dropping members that fall under 1. The set keeps the TTL it had.
+   */
+  readonly readHotSet: (key: string, limit: number, decay: number) => Promise<HotMember[]>;
+  /** Members of each set (0 for a missing one). */
+  readonly hotSetSizes: (keys: ReadonlyArray<string>) => Promise<number[]>;
+  /** Takes the lease for `ttlMs`, or extends it when `owner` holds it; false when another does. */
+  readonly holdLease: (key: string, owner: string, ttlMs: number) => Promise<boolean>;
+  /** Gives the lease up, if `owner` holds it. */
+  readonly releaseLease: (key: string, owner: string) => Promise<void>;
+  /** Bytes the store uses (Redis `used_memory`, summed over a cluster's masters). */
+  readonly usedMemoryBytes: () => Promise<number>;
 }

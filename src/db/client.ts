@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { ensureAppRole } from './appRole.js';
@@ -50,6 +51,11 @@ export interface DatabaseHandle {
     onNotify: (payload: string) => void,
     onListen: () => void,
   ) => Promise<Listening>;
+  /**
+   * Runs `work` and counts the statements it issued (its own async context's: the warmer's
+   * rate limit is in statements, whatever else the process runs meanwhile).
+   */
+  countStatements<T>(work: () => Promise<T>): Promise<{ value: T; statements: number }>;
   close(): Promise<void>;
 }
 
@@ -77,9 +83,17 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
  */
 export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const { onStatement } = options;
+  const counters = new AsyncLocalStorage<{ statements: number }>();
+  const countStatements = async <T>(work: () => Promise<T>) => {
+    const counter = { statements: 0 };
+    const value = await counters.run(counter, work);
+    return { value, statements: counter.statements };
+  };
   // executePrepared's statements are a fixed few: each is named by its table once.
   const preparedTables = new Map<string, string>();
   const countPrepared = (text: string): void => {
+    const counter = counters.getStore();
+    if (counter !== undefined) counter.statements++;
     if (onStatement === undefined) return;
     let table = preparedTables.get(text);
     if (table === undefined) {
@@ -88,18 +102,17 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     }
     onStatement(table);
   };
-  const logger =
-    onStatement === undefined
-      ? undefined
-      : {
-          logQuery(query: string): void {
-            onStatement(tableOfStatement(query));
-          },
-        };
+  const logger = {
+    logQuery(query: string): void {
+      const counter = counters.getStore();
+      if (counter !== undefined) counter.statements++;
+      onStatement?.(tableOfStatement(query));
+    },
+  };
 
   if (options.url === undefined) {
     const client = await PGlite.create({ extensions: { pg_trgm } });
-    const db = drizzlePglite({ client, schema: tables, ...(logger ? { logger } : {}) });
+    const db = drizzlePglite({ client, schema: tables, logger });
     return {
       db,
       kind: 'pglite',
@@ -112,6 +125,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         countPrepared(text);
         await client.query(text, [...params]);
       },
+      countStatements,
       close: () => client.close(),
     };
   }
@@ -130,7 +144,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     onnotice: () => undefined,
     connection: { application_name: 'caregraph' },
   });
-  const db = drizzlePostgres({ client, schema: tables, ...(logger ? { logger } : {}) });
+  const db = drizzlePostgres({ client, schema: tables, logger });
   return {
     db,
     kind: 'postgres',
@@ -154,6 +168,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         query: async (text, params) => [...(await client.unsafe(text, [...params]))],
       };
     },
+    countStatements,
     close: () => client.end({ timeout: 5 }),
   };
 }

@@ -22,6 +22,7 @@ const COLUMNS: ReadonlyArray<readonly [column: string, type: string]> = [
   ['outcome', 'audit_outcome'],
   ['break_glass_reason', 'text'],
   ['client_address', 'text'],
+  ['entity_count', 'integer'],
 ];
 
 /** The columns every audit INSERT of the API names, and the only ones the app role may. */
@@ -59,6 +60,7 @@ export function auditRowsJson(rows: ReadonlyArray<NewAuditEvent>): string {
       outcome: row.outcome,
       break_glass_reason: row.breakGlassReason ?? null,
       client_address: row.clientAddress ?? null,
+      entity_count: row.entityCount ?? null,
     })),
   );
 }

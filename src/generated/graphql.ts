@@ -21,7 +21,9 @@ export type AuditAction =
   | 'PURGE'
   | 'DENY'
   /** Emergency access to a patient outside the care team, with its reason. */
-  | 'BREAK_GLASS';
+  | 'BREAK_GLASS'
+  /** A warming pass that read PHI into the cache (actor `system`; `entityCount` says how many). */
+  | 'WARM';
 
 export type AuditOutcome =
   | 'ALLOWED'
@@ -50,6 +52,63 @@ export type AuditEvent = {
   outcome: AuditOutcome;
   breakGlassReason: Maybe<Scalars['String']['output']>;
   clientAddress: Maybe<Scalars['String']['output']>;
+  /** How many entities the event covers, when it is not one: a warming pass's count. */
+  entityCount: Maybe<Scalars['Int']['output']>;
+};
+
+/** What the cache is doing, for administrators: counts only, never an id or a value. */
+export type CacheStats = {
+  __typename?: 'CacheStats';
+  /** Lookups by layer and type since this process started, with their hit rates. */
+  hitRates: Array<CacheHitRate>;
+  /** The shared hot set of the caller's tenant, by type: how many ids each holds (never the ids). */
+  hotSet: Array<HotSetSize>;
+  /** Bytes the L2 store uses (Redis `used_memory`, summed over a cluster), when it can tell. */
+  l2MemoryBytes: Maybe<Scalars['Float']['output']>;
+  /** The warmer's last pass, whichever instance ran it; null before the first. */
+  lastWarm: Maybe<WarmRun>;
+  /** Whether this instance holds the warmer's lease. */
+  warmerLeaseHeld: Scalars['Boolean']['output'];
+};
+
+export type CacheHitRate = {
+  __typename?: 'CacheHitRate';
+  /** `l1`, `near` or `l2`. */
+  layer: Scalars['String']['output'];
+  /** A GraphQL type (`Patient`) or a list of one (`[MedicalRecord]`). */
+  type: Scalars['String']['output'];
+  hits: Scalars['Float']['output'];
+  misses: Scalars['Float']['output'];
+  /** hits / (hits + misses); null before any lookup. */
+  rate: Maybe<Scalars['Float']['output']>;
+};
+
+export type HotSetSize = {
+  __typename?: 'HotSetSize';
+  /** An entity type (`Patient`) or a relation (`Patient.records`). */
+  type: Scalars['String']['output'];
+  size: Scalars['Int']['output'];
+};
+
+export type WarmRun = {
+  __typename?: 'WarmRun';
+  /** ISO-8601 timestamp. */
+  startedAt: Scalars['String']['output'];
+  durationMs: Scalars['Int']['output'];
+  /** `ok`, `failed` or `skipped`. */
+  result: Scalars['String']['output'];
+  /** Entries written to L2, by type. */
+  entries: Array<WarmCount>;
+  /** SQL statements the pass issued. */
+  statements: Scalars['Int']['output'];
+  /** PHI entities read from Postgres (audited as one `WARM` event per tenant). */
+  phiRead: Scalars['Int']['output'];
+};
+
+export type WarmCount = {
+  __typename?: 'WarmCount';
+  type: Scalars['String']['output'];
+  count: Scalars['Int']['output'];
 };
 
 export type Department = {
@@ -127,6 +186,8 @@ export type Query = {
   departments: Array<Department>;
   /** The audit trail, newest first. Auditors only. */
   auditEvents: Maybe<Array<AuditEvent>>;
+  /** Hit rates, the hot set's size and the warmer's last pass. Administrators only. */
+  cacheStats: Maybe<CacheStats>;
 };
 
 
@@ -356,12 +417,18 @@ export type ResolversTypes = {
   AuditEvent: ResolverTypeWrapper<AuditEventRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CacheStats: ResolverTypeWrapper<CacheStats>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CacheHitRate: ResolverTypeWrapper<CacheHitRate>;
+  HotSetSize: ResolverTypeWrapper<HotSetSize>;
+  WarmRun: ResolverTypeWrapper<WarmRun>;
+  WarmCount: ResolverTypeWrapper<WarmCount>;
   Department: ResolverTypeWrapper<DepartmentRow>;
   Doctor: ResolverTypeWrapper<DoctorRow>;
   UpdateDoctorInput: UpdateDoctorInput;
   Sex: Sex;
   Patient: ResolverTypeWrapper<PatientRow>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   UpdatePatientInput: UpdatePatientInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -377,11 +444,17 @@ export type ResolversParentTypes = {
   AuditEvent: AuditEventRow;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  CacheStats: CacheStats;
+  Float: Scalars['Float']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  CacheHitRate: CacheHitRate;
+  HotSetSize: HotSetSize;
+  WarmRun: WarmRun;
+  WarmCount: WarmCount;
   Department: DepartmentRow;
   Doctor: DoctorRow;
   UpdateDoctorInput: UpdateDoctorInput;
   Patient: PatientRow;
-  Boolean: Scalars['Boolean']['output'];
   UpdatePatientInput: UpdatePatientInput;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
@@ -418,6 +491,42 @@ export type AuditEventResolvers<ContextType = RequestContext, ParentType extends
   outcome?: Resolver<ResolversTypes['AuditOutcome'], ParentType, ContextType>;
   breakGlassReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   clientAddress?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  entityCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type CacheStatsResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CacheStats'] = ResolversParentTypes['CacheStats']> = {
+  hitRates?: Resolver<Array<ResolversTypes['CacheHitRate']>, ParentType, ContextType>;
+  hotSet?: Resolver<Array<ResolversTypes['HotSetSize']>, ParentType, ContextType>;
+  l2MemoryBytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lastWarm?: Resolver<Maybe<ResolversTypes['WarmRun']>, ParentType, ContextType>;
+  warmerLeaseHeld?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type CacheHitRateResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['CacheHitRate'] = ResolversParentTypes['CacheHitRate']> = {
+  layer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hits?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  misses?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  rate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type HotSetSizeResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['HotSetSize'] = ResolversParentTypes['HotSetSize']> = {
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type WarmRunResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WarmRun'] = ResolversParentTypes['WarmRun']> = {
+  startedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  result?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entries?: Resolver<Array<ResolversTypes['WarmCount']>, ParentType, ContextType>;
+  statements?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  phiRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type WarmCountResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['WarmCount'] = ResolversParentTypes['WarmCount']> = {
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type DepartmentResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Department'] = ResolversParentTypes['Department']> = {
@@ -459,6 +568,7 @@ export type QueryResolvers<ContextType = RequestContext, ParentType extends Reso
   department?: Resolver<Maybe<ResolversTypes['Department']>, ParentType, ContextType, RequireFields<QueryDepartmentArgs, 'id'>>;
   departments?: Resolver<Array<ResolversTypes['Department']>, ParentType, ContextType>;
   auditEvents?: Resolver<Maybe<Array<ResolversTypes['AuditEvent']>>, ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'first'>>;
+  cacheStats?: Resolver<Maybe<ResolversTypes['CacheStats']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -496,6 +606,11 @@ export type StudyResolvers<ContextType = RequestContext, ParentType extends Reso
 
 export type Resolvers<ContextType = RequestContext> = {
   AuditEvent?: AuditEventResolvers<ContextType>;
+  CacheStats?: CacheStatsResolvers<ContextType>;
+  CacheHitRate?: CacheHitRateResolvers<ContextType>;
+  HotSetSize?: HotSetSizeResolvers<ContextType>;
+  WarmRun?: WarmRunResolvers<ContextType>;
+  WarmCount?: WarmCountResolvers<ContextType>;
   Department?: DepartmentResolvers<ContextType>;
   Doctor?: DoctorResolvers<ContextType>;
   Patient?: PatientResolvers<ContextType>;

@@ -1,3 +1,4 @@
+import type { CacheStats } from '../warming/cacheStats.js';
 import type { Principal } from '../auth/principal.js';
 import type { GenerationScope } from '../cache/cacheKey.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
@@ -70,11 +71,15 @@ export interface RequestContext {
    * @param seq the purge's invalidation, published with its audit row (`publishInvalidation`).
    */
   purge(scopes: ReadonlyArray<GenerationScope>, seq: number): Promise<void>;
+  /** The cache's figures for the caller's tenant; null where the service has none. */
+  cacheStats(): Promise<CacheStats | null>;
 }
 
 export interface ContextDeps {
   readonly db: Database;
   readonly l2: L2Cache;
+  /** The cache's figures for a tenant (the `cacheStats` query). */
+  readonly cacheStats?: (tenantId: string) => Promise<CacheStats>;
   readonly entryPolicies: EntryPolicies;
   readonly logger: Logger;
   /** Batching and L1 on (the default) or off (the benchmark's N+1 baseline). */
@@ -138,6 +143,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     if (!delivered) warnings.push(new CacheInvalidationDelayedError());
   };
   return {
+    cacheStats: async () => (await deps.cacheStats?.(tenantId)) ?? null,
     requestId: request.requestId,
     principal,
     db: deps.db,

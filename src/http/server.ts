@@ -16,7 +16,11 @@ import type { Database, DatabaseHandle } from '../db/client.js';
 import { authenticate, type JwtSettings } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorCode, UnauthenticatedError, invariant } from '../errors.js';
-import { createRequestContext, type RequestContext } from '../graphql/context.js';
+import {
+  createRequestContext,
+  type ContextDeps,
+  type RequestContext,
+} from '../graphql/context.js';
 import type { LoaderOptions } from '../loaders/createLoaders.js';
 import type { Logger } from '../logger.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
@@ -43,6 +47,8 @@ import type { Metrics } from './metrics.js';
 
 export interface ServerDeps {
   readonly schema: GraphQLSchema;
+  /** The cache's figures for a tenant (the `cacheStats` query). */
+  readonly cacheStats?: ContextDeps['cacheStats'];
   readonly policies: CachePolicyMap;
   readonly entryPolicies: EntryPolicies;
   readonly l2: L2Cache;
@@ -299,6 +305,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
             entryPolicies: deps.entryPolicies,
             logger: deps.logger,
             loaderOptions: deps.variant?.loaderOptions,
+            ...(deps.cacheStats === undefined ? {} : { cacheStats: deps.cacheStats }),
           },
           {
             requestId: request.id,

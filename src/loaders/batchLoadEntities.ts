@@ -19,6 +19,11 @@ export interface BatchLoadDeps {
   readonly onSource: (type: EntityName, id: string, source: 'l2' | 'db') => void;
   /** Whether a patient's consent allows caching their PHI, from their row as this request read it. */
   readonly consentOf: (patientId: string) => Promise<boolean>;
+  /**
+   * The warmer's loads: not counted as lookups (no hit-rate metrics, no usage). A request's
+   * loads leave it unset.
+   */
+  readonly warming?: boolean;
 }
 
 /**
@@ -64,10 +69,12 @@ export async function batchLoadEntities<E extends EntityName>(
     found.set(id, values[i] as EntityRows[E]);
     deps.onSource(entity, id, 'l2');
   });
-  l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'hit' }, found.size);
-
   const misses = wanted.filter((id) => !found.has(id));
-  l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'miss' }, misses.length);
+  if (deps.warming !== true) {
+    l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'hit' }, found.size);
+    l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'miss' }, misses.length);
+    trackLookups(l2, tenantId, entity, readable, scopes);
+  }
   if (misses.length > 0) {
     const flightKeys = misses.map((id) => flightKey(cache, keyOf(id), scopes.get(id)));
     const rows = await l2.singleFlight.run(flightKeys, async (indexes) => {
@@ -133,6 +140,27 @@ export async function entityEntries<E extends EntityName>(
     });
   }
   return entries;
+}
+
+/** Counts the L2 lookups of a batch for the warmer, with the patient of each record or study. */
+function trackLookups(
+  l2: L2Cache,
+  tenantId: string,
+  entity: EntityName,
+  ids: ReadonlyArray<string>,
+  scopes: ReadonlyMap<string, GenerationScope | undefined>,
+): void {
+  const usage = l2.usage;
+  if (usage === undefined || ids.length === 0) return;
+  if (entity !== 'MedicalRecord' && entity !== 'Study') {
+    usage.track(tenantId, entity, ids);
+    return;
+  }
+  const owners = ids.map((id) => {
+    const scope = scopes.get(id);
+    return scope?.kind === 'patient' ? scope.patientId : '';
+  });
+  usage.track(tenantId, entity, ids, owners);
 }
 
 /** Records and studies are stamped with their patient's generation, which their id alone does not tell. */

@@ -44,10 +44,12 @@ export async function batchLoadRelation<T extends EntityName>(
   cachedLists.forEach((id, i) => {
     if (Array.isArray(values[i])) lists.set(id, values[i] as string[]);
   });
-  l2.metrics.requests.inc({ layer: 'l2', type, result: 'hit' }, lists.size);
-
   const misses = wanted.filter((id) => !lists.has(id));
-  l2.metrics.requests.inc({ layer: 'l2', type, result: 'miss' }, misses.length);
+  if (deps.warming !== true) {
+    l2.metrics.requests.inc({ layer: 'l2', type, result: 'hit' }, lists.size);
+    l2.metrics.requests.inc({ layer: 'l2', type, result: 'miss' }, misses.length);
+    l2.usage?.track(tenantId, relation.name, cachedLists);
+  }
   const rows: Array<EntityRows[T]> = [];
   if (misses.length > 0) {
     const fetched = await l2.singleFlight.run(
@@ -118,11 +120,13 @@ export async function peekRelationLists(
     const ids = values[i];
     if (Array.isArray(ids)) found.set(ownerId, ids as string[]);
   });
-  // Hits are served from L2 and counted so; a miss is counted by the load that follows it, if any.
+  // Hits are served from L2 and counted so; a miss is counted (and tracked) by the load that
+  // follows it, if any.
   deps.l2.metrics.requests.inc(
     { layer: 'l2', type: `[${relation.target}]`, result: 'hit' },
     found.size,
   );
+  if (found.size > 0) deps.l2.usage?.track(deps.tenantId, relation.name, [...found.keys()]);
   return found;
 }
 

@@ -62,7 +62,7 @@ export function createLoaders(
           maxBatchSize: MAX_BATCH_SIZE,
           cacheKeyFn: normalizeId,
           batchScheduleFn: window.schedule,
-          cacheMap: countingCacheMap(metrics, type),
+          ...(deps.warming === true ? {} : { cacheMap: countingCacheMap(metrics, type) }),
         }
       : { batch: false, cache: false };
   const metrics = deps.l2.metrics;

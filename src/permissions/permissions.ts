@@ -42,6 +42,7 @@ export const RULES = {
     medicalRecord: canQueryClinicalEntry('MedicalRecord'),
     study: canQueryClinicalEntry('Study'),
     auditEvents: isAuditor,
+    cacheStats: isAdmin,
   },
   Mutation: {
     updatePatient: canUpdatePatient,
@@ -53,6 +54,9 @@ export const RULES = {
     updateDoctor: isAdmin,
     purgeCache: isAdmin,
   },
+  // Reached through cacheStats only; ruled again so that the coverage proof holds for them too.
+  CacheStats: { hitRates: isAdmin, hotSet: isAdmin, lastWarm: isAdmin },
+  WarmRun: { entries: isAdmin },
   Patient: {
     mrn: canReadDemographics,
     name: canReadDemographics,

@@ -13,6 +13,9 @@ const purgeArgs = z.object({
 });
 
 export const cacheResolvers: Resolvers = {
+  Query: {
+    cacheStats: (_root, _args, ctx) => ctx.cacheStats(),
+  },
   Mutation: {
     purgeCache: async (_root, args, ctx) => {
       const { patientId, type } = validateInput(purgeArgs, args, 'arguments');

@@ -24,6 +24,7 @@ function recordingStore(): GuardedStore & { written: CacheEntry[] } {
     open: false,
     ping: () => Promise.resolve(true),
     connect: () => Promise.resolve(),
+    warming: undefined,
     close: () => Promise.resolve(),
   };
 }

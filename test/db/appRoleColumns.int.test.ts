@@ -11,8 +11,8 @@ import type { AppRoleDatabase } from '../support/appRoleDatabase.js';
  */
 const EXPECTED_COLUMN_PRIVILEGES: Record<string, string> = {
   'audit_events INSERT':
-    'action,actor_id,actor_role,break_glass_reason,cache_source,client_address,operation_name,' +
-    'outcome,patient_id,request_id,resource_id,resource_type,tenant_id',
+    'action,actor_id,actor_role,break_glass_reason,cache_source,client_address,entity_count,' +
+    'operation_name,outcome,patient_id,request_id,resource_id,resource_type,tenant_id',
   'cache_invalidations INSERT': 'scopes,tenant_id',
   'cache_scope_floors INSERT': 'scope,seq,tenant_id',
   'cache_scope_floors UPDATE': 'seq',

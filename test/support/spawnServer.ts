@@ -13,7 +13,14 @@ export interface SpawnedServer {
  * processes do, for a primary of WEB_CONCURRENCY workers.
  */
 export function spawnServer(env: Record<string, string>, listeners = 1): Promise<SpawnedServer> {
-  const base: NodeJS.ProcessEnv = { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env };
+  // Warming off unless a test asks for it: its background statements would blur what tests count.
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    CACHE_WARM: 'off',
+    ...env,
+  };
   delete base.NODE_ENV;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: base,

@@ -9,6 +9,7 @@ import type { DatabaseHandle } from '../../src/db/client.js';
 import { createMetrics, type Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase } from './testDatabase.js';
+import type { Warmer } from '../../src/warming/warmer.js';
 
 export interface GraphQLResponse {
   readonly status: number;
@@ -31,6 +32,8 @@ export interface TestServer {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly l2: L2Cache;
+  /** The warmer, when the test turned CACHE_WARM on. */
+  readonly warmer: Warmer | undefined;
   readonly config: Config;
   readonly database: DatabaseHandle;
   readonly metrics: Metrics;
@@ -84,10 +87,12 @@ export async function startTestServer(
         ? { REDIS_URL: process.env.REDIS_URL }
         : {}),
     CACHE_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    // The warmer's background statements would blur what tests count; its own tests turn it on.
+    CACHE_WARM: 'off',
     ...env,
   });
   const logger = createLogger({ level: config.logLevel });
-  const { server: app, l2 } = await createApp({ config, logger, database, metrics });
+  const { server: app, l2, warmer } = await createApp({ config, logger, database, metrics });
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;
@@ -96,6 +101,7 @@ export async function startTestServer(
     url,
     app,
     l2,
+    warmer,
     config,
     database,
     metrics,

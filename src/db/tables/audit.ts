@@ -1,4 +1,13 @@
-import { bigserial, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  index,
+  integer,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { tenants } from './tenant.js';
 
 export const auditActionEnum = pgEnum('audit_action', [
@@ -7,6 +16,8 @@ export const auditActionEnum = pgEnum('audit_action', [
   'purge',
   'deny',
   'break_glass',
+  // A warming pass that read PHI into L2: one event per pass and tenant, with its count.
+  'warm',
 ]);
 export const auditOutcomeEnum = pgEnum('audit_outcome', ['allowed', 'denied']);
 export const cacheSourceEnum = pgEnum('cache_source', ['l1', 'l2', 'db']);
@@ -36,6 +47,8 @@ export const auditEvents = pgTable(
     outcome: auditOutcomeEnum('outcome').notNull(),
     breakGlassReason: text('break_glass_reason'),
     clientAddress: text('client_address'),
+    /** How many entities the event covers, when it is not one (a warming pass). */
+    entityCount: integer('entity_count'),
   },
   (t) => [
     index('audit_events_patient_idx').on(t.tenantId, t.patientId, t.occurredAt.desc()),
