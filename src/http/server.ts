@@ -16,11 +16,7 @@ import type { Database, DatabaseHandle } from '../db/client.js';
 import { authenticate, type JwtSettings } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { ErrorCode, UnauthenticatedError, invariant } from '../errors.js';
-import {
-  createRequestContext,
-  type ContextDeps,
-  type RequestContext,
-} from '../graphql/context.js';
+import { createRequestContext, type ContextDeps, type RequestContext } from '../graphql/context.js';
 import type { LoaderOptions } from '../loaders/createLoaders.js';
 import type { Logger } from '../logger.js';
 import type { EntryPolicies } from '../cache/entryPolicies.js';
