@@ -13,7 +13,12 @@ const round = (value: number | undefined, digits: number) =>
  * @returns the SVG document.
  */
 export function renderChart(report: BenchReport): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 960, height: 720 });
+  const chart = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: 960,
+    height: report.warming === undefined ? 720 : 1060,
+  });
   const modes = report.phases.map((p) => runLabel(p.id));
   const axisLabel = { interval: 0, rotate: 20 };
   chart.setOption({
@@ -31,20 +36,45 @@ export function renderChart(report: BenchReport): string {
         left: 'center',
         textStyle: { fontSize: 13 },
       },
+      ...(report.warming === undefined
+        ? []
+        : [
+            {
+              text: `L2 hit rate per second around an epoch bump (t = 0), ${String(report.warming.bump.ratePerSecond)} req/s of the portal mix, warming on and off`,
+              top: 735,
+              left: 'center',
+              textStyle: { fontSize: 13 },
+            },
+          ]),
     ],
     legend: { top: 62, itemGap: 24 },
     grid: [
       { top: 110, height: 250, left: 70, right: 70 },
       { top: 480, height: 170, left: 70, right: 70 },
+      ...(report.warming === undefined ? [] : [{ top: 790, height: 200, left: 70, right: 70 }]),
     ],
     xAxis: [
       { type: 'category', gridIndex: 0, data: modes, axisLabel },
       { type: 'category', gridIndex: 1, data: modes, axisLabel },
+      ...(report.warming === undefined
+        ? []
+        : [
+            {
+              type: 'value',
+              gridIndex: 2,
+              name: 's since bump',
+              nameLocation: 'middle',
+              nameGap: 25,
+            },
+          ]),
     ],
     yAxis: [
       { type: 'value', gridIndex: 0, name: 'requests/s' },
       { type: 'value', gridIndex: 0, name: 'p95 ms', splitLine: { show: false } },
       { type: 'value', gridIndex: 1, name: 'CPU ms/request' },
+      ...(report.warming === undefined
+        ? []
+        : [{ type: 'value', gridIndex: 2, name: 'L2 hit rate', min: 0, max: 1 }]),
     ],
     series: [
       {
@@ -74,6 +104,19 @@ export function renderChart(report: BenchReport): string {
         yAxisIndex: 2,
         data: report.phases.map((p) => round(p.cpuMsPerRequest.load, 2)),
       },
+      ...(report.warming === undefined
+        ? []
+        : (['on', 'off'] as const).map((mode) => {
+            const series = report.warming?.bump[mode];
+            return {
+              name: `L2 hit rate, warming ${mode}`,
+              type: 'line',
+              xAxisIndex: 2,
+              yAxisIndex: 3,
+              showSymbol: false,
+              data: (series?.t ?? []).map((t, i) => [t, series?.hitRate[i] ?? null]),
+            };
+          })),
     ],
   });
   const svg = chart.renderToSVGString();

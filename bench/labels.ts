@@ -12,6 +12,7 @@ const LABELS: Record<string, string> = {
   'warm-chart-l1': 'L1 only',
   'warm-chart-caregraph': 'caregraph',
   'warm-chart-ceiling': 'ceiling',
+  'warm-chart-caregraph-untracked': 'caregraph, CACHE_WARM=off',
 };
 
 /** The name the report and the chart give a run. */

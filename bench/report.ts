@@ -1,3 +1,4 @@
+import type { WarmingResult } from './warming.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from './chart.js';
@@ -5,7 +6,7 @@ import type { Machine } from './environment.js';
 import type { L2Probe } from './l2Probe.js';
 import { runLabel } from './labels.js';
 import type { PhaseResult } from './measurePhase.js';
-import { computeTargets } from './targets.js';
+import { computeTargets, computeWarmingTargets } from './targets.js';
 
 export interface ChartProbes {
   /** SQL statements of one cold chart query, N+1 resolvers and DataLoader. */
@@ -36,6 +37,8 @@ export interface BenchReport {
   readonly l2Probe: L2Probe | undefined;
   readonly probes: ChartProbes;
   readonly redisBytesPer1000Patients: { caregraph?: number; peer?: number };
+  /** The warming scenarios (bench/warming.ts); absent in reports of older runs. */
+  readonly warming?: WarmingResult;
   readonly durationSeconds: number;
 }
 
@@ -143,7 +146,7 @@ export function writeReport(
   report: BenchReport,
 ): { targets: Ratio[]; ratios: Ratio[] } {
   mkdirSync(dir, { recursive: true });
-  const targets = computeTargets(report);
+  const targets = [...computeTargets(report), ...computeWarmingTargets(report)];
   const ratios = computeRatios(report);
   writeFileSync(
     join(dir, 'latest.json'),
@@ -235,10 +238,32 @@ export function renderMarkdown(report: BenchReport, ratios: Ratio[], targets: Ra
       `statements and ${report.probes.warmChartRoundTrips} Redis round trips, plus ` +
       `${report.probes.warmChartAuditStatements} audit INSERT (the events must be committed before the response).`,
     '',
+    ...warmingSection(report),
     '![Throughput, p95 latency and CPU per request by mode](chart.svg)',
     '',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The warming scenarios (bench/warming.ts), when the run had them. */
+function warmingSection(report: BenchReport): string[] {
+  const w = report.warming;
+  if (w === undefined) return [];
+  const seconds = (s: number | undefined) => (s === undefined ? 'never' : `${s.toFixed(1)} s`);
+  return [
+    '## Warming',
+    '',
+    `Epoch bump under the portal mix at ${String(w.bump.ratePerSecond)} req/s (a fixed rate, so that recovery is ` +
+      `the cache's, not the CPU's): L2 hit rate before the bump ${percent(w.bump.on.preBump)} (warming on) and ` +
+      `${percent(w.bump.off.preBump)} (off); back at ${percent(w.bump.threshold)} after ${seconds(w.bump.on.recoverySeconds)} ` +
+      `with warming, ${seconds(w.bump.off.recoverySeconds)} without. Bottom panel of the chart.`,
+    '',
+    `Hot set: the ${String(w.hotSet.patients)} hottest patients of the stream, each opened about every 75 s ` +
+      `(${w.hotSet.ratePerSecond.toFixed(1)} charts/s) for ${String(w.hotSet.minutes)} min, both servers at once: L2 hit rate ` +
+      `after the first two rounds ${percent(w.hotSet.on)} with warming, ${percent(w.hotSet.off)} without. The warmer spent ` +
+      `${w.hotSet.warmStatementsPerSecond.toFixed(2)} SQL statements/s (cap ${String(w.hotSet.capPerSecond)}).`,
+    '',
+  ];
 }
 
 /** The warm chart alone, and the unloaded L2 probe beside the loaded figure. */

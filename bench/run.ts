@@ -23,7 +23,13 @@ import { planModes, type ModePlan } from './phases.js';
 import { preflight, probeMode, segmentStart } from './probes.js';
 import { formatMeasured, writeReport, type BenchReport, type ChartProbes } from './report.js';
 import { spawnBenchServer } from './servers/spawnBenchServer.js';
-import { measureWarmChart, prepareWarmChart, WARM_CHART_MODES } from './warmChart.js';
+import {
+  measureWarmChart,
+  prepareWarmChart,
+  UNTRACKED_WARM_CHART,
+  WARM_CHART_MODES,
+} from './warmChart.js';
+import { measureWarming } from './warming.js';
 import { MIX, type Workload } from './workload.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
@@ -39,6 +45,7 @@ function readOptions() {
       'warm-up': { type: 'string' },
       connections: { type: 'string', default: '16' },
       seed: { type: 'string', default: '42' },
+      'hot-minutes': { type: 'string' },
       out: { type: 'string', default: RESULTS_DIR },
     },
   });
@@ -61,6 +68,13 @@ function readOptions() {
     streamLength: quick ? 20_000 : 200_000,
     warmChart: { charts: 50, warmUpSeconds: quick ? 2 : 3, seconds: quick ? 2 : 10 },
     l2Probe: { gets: 2_000, keysPerGet: 20, warmUpGets: 200 },
+    warming: {
+      fillSeconds: quick ? 8 : 30,
+      afterBumpSeconds: quick ? 10 : 40,
+      bumpRatePerSecond: 60,
+      hotMinutes: number(values['hot-minutes'], quick ? 1 : 10, 'hot-minutes'),
+      hotPatients: quick ? 40 : 150,
+    },
     out: values.out,
   };
 }
@@ -154,6 +168,24 @@ async function main(): Promise<void> {
       }
     }
 
+    // The warm chart again with the warmer and its usage tracking off: what tracking costs.
+    {
+      await redis.flush();
+      const server = await spawnBenchServer('caregraph', { ...env, CACHE_WARM: 'off' });
+      try {
+        await preflight(server, workload);
+        const result = await measureWarmChart(server, redis, warmChart, join(work, 'spec.json'));
+        warmCharts.push({ ...result, id: UNTRACKED_WARM_CHART });
+        log(
+          `bench: ${UNTRACKED_WARM_CHART.padEnd(20)} ${result.load.requestsPerSecond.toFixed(0).padStart(6)} req/s ` +
+            `on 1 connection, server CPU ${formatMs(result.cpuMsPerRequest.server)}/req`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+    const warming = await measureWarming(env, services.redisUrl, workload, options.warming, log);
+
     const report: BenchReport = {
       generatedAt: new Date().toISOString(),
       commit: describeCommit(),
@@ -179,6 +211,7 @@ async function main(): Promise<void> {
         warmChartAuditStatements: probes.warmChartAuditStatements ?? NaN,
       },
       redisBytesPer1000Patients: memory,
+      warming,
       durationSeconds: (Date.now() - startedAt) / 1000,
     };
     const { targets, ratios } = writeReport(options.out, report);

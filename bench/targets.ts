@@ -1,6 +1,6 @@
 import type { PhaseResult } from './measurePhase.js';
 import type { BenchReport, Ratio } from './report.js';
-import { warmChartId } from './warmChart.js';
+import { UNTRACKED_WARM_CHART, warmChartId } from './warmChart.js';
 
 const BREAKER = ['closed', 'half-open', 'open'];
 
@@ -85,6 +85,68 @@ export function computeTargets(report: BenchReport): Ratio[] {
       undefined,
       '',
       'not measured: the server exposes no count',
+    ),
+  ];
+}
+
+/**
+ * The targets of issue 13 (warming), from the same run. Reported, never asserted.
+ *
+ * @returns one row per target, in the issue's order.
+ */
+export function computeWarmingTargets(report: BenchReport): Ratio[] {
+  const w = report.warming;
+  const chartCpu = (id: string) =>
+    report.warmCharts.find((p) => p.id === id)?.cpuMsPerRequest.server;
+  const tracked = chartCpu(warmChartId('caregraph'));
+  const untracked = chartCpu(UNTRACKED_WARM_CHART);
+  const cost =
+    tracked === undefined || untracked === undefined ? undefined : tracked / untracked - 1;
+  const bump = w?.bump;
+  const recovery =
+    bump?.on.recoverySeconds === undefined || bump.off.recoverySeconds === undefined
+      ? undefined
+      : bump.on.recoverySeconds / Math.max(1, bump.off.recoverySeconds);
+  const threshold = bump === undefined ? '' : `${(bump.threshold * 100).toFixed(0)}%`;
+  return [
+    row(
+      `warming: time back at ${threshold} L2 hits after an epoch bump, on vs off`,
+      '≤ 0.2×',
+      '–',
+      recovery,
+      atMost(recovery, 0.2),
+      '×',
+      bump === undefined
+        ? 'not run'
+        : `${String(bump.on.recoverySeconds ?? 'never')} vs ${String(bump.off.recoverySeconds ?? 'never')} s at ${String(bump.ratePerSecond)} req/s`,
+    ),
+    row(
+      `warming: hot-set L2 hit rate over ${String(w?.hotSet.minutes ?? '–')} min`,
+      '≥ 0.98',
+      '–',
+      w?.hotSet.on,
+      atLeast(w?.hotSet.on, 0.98),
+      '',
+      w === undefined
+        ? 'not run'
+        : `${(w.hotSet.off ?? NaN).toFixed(3)} without warming, ${String(w.hotSet.patients)} patients`,
+    ),
+    row(
+      'warming: warmer SQL statements per second',
+      `≤ ${String(w?.hotSet.capPerSecond ?? 'the cap')}`,
+      '–',
+      w?.hotSet.warmStatementsPerSecond,
+      w === undefined ? undefined : w.hotSet.warmStatementsPerSecond <= w.hotSet.capPerSecond,
+      '/s',
+    ),
+    row(
+      'warming: usage tracking, extra CPU per warm chart',
+      '≤ 3%',
+      '–',
+      cost === undefined ? undefined : cost * 100,
+      atMost(cost, 0.03),
+      '%',
+      `${ms(tracked)} tracked vs ${ms(untracked)} untracked (one run each: noise is several %)`,
     ),
   ];
 }

@@ -14,6 +14,9 @@ import type { Workload, WorkloadRequest } from './workload.js';
 /** The modes the issue's CPU ratio compares. */
 export const WARM_CHART_MODES: ReadonlyArray<ServerMode> = ['l1', 'caregraph', 'ceiling'];
 
+/** The warm chart of caregraph with CACHE_WARM=off: no usage tracking (its cost, by difference). */
+export const UNTRACKED_WARM_CHART = 'warm-chart-caregraph-untracked';
+
 /** The report's id of a mode's warm chart run. */
 export const warmChartId = (mode: ServerMode) => `warm-chart-${mode}`;
 

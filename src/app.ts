@@ -73,6 +73,8 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   await l2.store.connect();
   // Before the server exists: an instance knows every recent write before it serves a read.
   const feed = await startInvalidationFeed({ database, l2, logger });
+  // L2 is served from only while the feed proves this process hears every write (SPEC §2.8).
+  if (feed !== undefined) l2.useFreshness(() => feed.fresh);
   const entryPolicies = deriveEntryPolicies(policies);
   const warmMetrics = createWarmMetrics(metrics.registry);
   // The warmer starts once the server exists; the query reads whichever there is by then.

@@ -17,6 +17,7 @@ export enum ErrorCode {
   /** The write is committed, but the cache could not be told at once; see the README. */
   CacheInvalidationDelayed = 'CACHE_INVALIDATION_DELAYED',
   AuditUnavailable = 'AUDIT_UNAVAILABLE',
+  CacheUnverified = 'CACHE_UNVERIFIED',
   BreakGlassReasonRequired = 'BREAK_GLASS_REASON_REQUIRED',
   PersistedQueryNotSupported = 'PERSISTED_QUERY_NOT_SUPPORTED',
   PersistedQueryHashMismatch = 'PERSISTED_QUERY_HASH_MISMATCH',

@@ -28,6 +28,8 @@ export interface CacheMetrics {
   readonly supersededGenerations: Counter;
   /** Invalidations learnt through Postgres, by how: `notify`, or `catchup` after a (re)connect. */
   readonly invalidationsReceived: Counter<'source'>;
+  /** Notifications on the channel that named no committed invalidation: malformed or forged. */
+  readonly invalidationsRejected: Counter;
   /** 1 while this process listens for invalidations on Postgres, 0 while it does not. */
   readonly invalidationFeedUp: Gauge;
 }
@@ -121,6 +123,11 @@ export function createCacheMetrics(registry: Registry): CacheMetrics {
       name: 'caregraph_cache_invalidations_received_total',
       help: 'Invalidations learnt through Postgres (source: notify, or catchup after a reconnect)',
       labelNames: ['source'],
+      registers,
+    }),
+    invalidationsRejected: new Counter({
+      name: 'caregraph_cache_invalidations_rejected_total',
+      help: 'Notifications on the invalidation channel naming no committed invalidation (malformed or forged)',
       registers,
     }),
     invalidationFeedUp: new Gauge({

@@ -118,9 +118,18 @@ export function createGuardedStore(
   // Half-open, opossum waits for a caller to volunteer as its probe: with no traffic it would
   // stay half-open for good. The guard probes at once instead (a PING), so that the breaker
   // closes by itself within its reset interval once Redis answers (SPEC §2.8).
+  // A probe that fails twice running drops the connection for a new one: what stops answering
+  // may be the connection, not Redis (see `CacheStore.reconnect`).
+  let failedProbes = 0;
   breaker.on('halfOpen', () => {
     metrics.breakerState.set(HALF_OPEN);
-    void run('ping', () => store.ping());
+    void run('ping', () => store.ping()).then((result) => {
+      failedProbes = result === FAILED ? failedProbes + 1 : 0;
+      if (failedProbes >= 2) {
+        failedProbes = 0;
+        store.reconnect?.();
+      }
+    });
   });
 
   async function run<T>(op: Operation, command: () => Promise<T>): Promise<T | typeof FAILED> {

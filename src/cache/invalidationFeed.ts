@@ -91,7 +91,7 @@ export function parseInvalidation(value: unknown): Invalidation | undefined {
 }
 
 export interface InvalidationFeedOptions {
-  /** How often the feed NOTIFYs itself to prove it still hears; 1 s by default. */
+  /** How often the feed NOTIFYs itself to prove it still hears; 250 ms by default. */
   readonly pingIntervalMs?: number;
   /** How long a ping may take to come back before the feed listens again; 1.5 s by default. */
   readonly pingTimeoutMs?: number;
@@ -100,10 +100,26 @@ export interface InvalidationFeedOptions {
 export interface InvalidationFeed {
   /** Whether the feed is listening and its last ping came back. */
   readonly up: boolean;
+  /**
+   * Whether this process has proved, within `FRESH_MS`, that it had heard every invalidation
+   * committed until then. L2 is served from only while it is (SPEC §2.8).
+   */
+  readonly fresh: boolean;
   close(): Promise<void>;
 }
 
-const PRUNE_EVERY_PINGS = 60;
+const PRUNE_EVERY_PINGS = 240;
+/**
+ * How recently the feed must have proved it hears, for L2 to be served from: an instance cut
+ * from Postgres (or whose listening connection stalls) stops serving L2 this long after the
+ * last invalidation it could have missed, whatever state Redis is in. Pings go every 250 ms.
+ */
+export const FRESH_MS = 1_000;
+// Notified numbers read back per statement.
+const VERIFY_CHUNK = 1_000;
+const VERIFY = `
+  select seq, tenant_id as tenant, array_to_json(scopes) as scopes from cache_invalidations
+  where seq = any($1::bigint[])`;
 const PRUNE = `delete from cache_invalidations where committed_at < now() - interval '1 hour'`;
 // Scopes as JSON: with no types fetched, postgres.js leaves a text[] as its literal.
 const CATCH_UP = `
@@ -129,7 +145,7 @@ export async function startInvalidationFeed(deps: {
   const { database, l2, logger } = deps;
   const listen = database.listen;
   if (listen === undefined) return undefined;
-  const pingIntervalMs = deps.options?.pingIntervalMs ?? 1_000;
+  const pingIntervalMs = deps.options?.pingIntervalMs ?? 250;
   const pingTimeoutMs = deps.options?.pingTimeoutMs ?? 1_500;
   const metrics = l2.metrics;
   const self = randomUUID();
@@ -138,6 +154,10 @@ export async function startInvalidationFeed(deps: {
   let current: Listening | undefined;
   let pingSent = 0;
   let pingHeard = 0;
+  // When the feed last proved it had heard every invalidation committed so far: the send time
+  // of its last ping heard back (notifications arrive in commit order), or the start of its
+  // last catch-up.
+  let confirmedAt = 0;
   let pings = 0;
   let listening: Promise<void> | undefined;
 
@@ -153,25 +173,63 @@ export async function startInvalidationFeed(deps: {
     metrics.invalidationsReceived.inc({ source });
   };
 
+  // A payload is only a hint: any role that can connect may NOTIFY, with any sequence number
+  // (one far ahead would make the floor unreachable by later writes, and let a replay of a
+  // generation made at it outlive them all). What is applied is the outbox row of that number,
+  // read back in one statement for the notifications of the same tick.
+  let verifying: Set<number> | undefined;
+  const verify = (seq: number) => {
+    if (verifying === undefined) {
+      verifying = new Set();
+      setImmediate(() => {
+        const all = [...(verifying ?? [])];
+        verifying = undefined;
+        const over = current;
+        if (over === undefined) return;
+        for (let i = 0; i < all.length; i += VERIFY_CHUNK) {
+          const seqs = all.slice(i, i + VERIFY_CHUNK);
+          over.query(VERIFY, [`{${seqs.join(',')}}`]).then(
+            (rows) => {
+              for (const row of rows) apply(parseInvalidation(row), 'notify');
+              metrics.invalidationsRejected.inc(Math.max(0, seqs.length - rows.length));
+            },
+            (error: unknown) => {
+              // The feed's own pings and catch-up notice a connection that stopped answering.
+              logger.warn({ err: describeError(error) }, 'cannot read back notified invalidations');
+            },
+          );
+        }
+      });
+    }
+    verifying.add(seq);
+  };
   const onNotify = (payload: string) => {
     let value: unknown;
     try {
       value = JSON.parse(payload);
     } catch {
+      metrics.invalidationsRejected.inc();
       return;
     }
     if (typeof value === 'object' && value !== null && 'ping' in value) {
-      if (value.ping === self) pingHeard = Date.now();
+      if (value.ping === self && pingSent > 0) {
+        pingHeard = Date.now();
+        confirmedAt = pingSent;
+      }
       return;
     }
-    apply(parseInvalidation(value), 'notify');
+    const invalidation = parseInvalidation(value);
+    if (invalidation === undefined) metrics.invalidationsRejected.inc();
+    else verify(invalidation.seq);
   };
 
   // Everything committed in the last minutes, and the floors of long-lived scopes: run on
   // every (re)connect, since notifications sent while not listening are gone.
   const catchUp = async (over: Listening) => {
+    const startedAt = Date.now();
     const rows = await over.query(CATCH_UP, [String(Math.ceil(SHORT_FLOOR_TTL_MS / 1000))]);
     for (const row of rows) apply(parseInvalidation(row), 'catchup');
+    confirmedAt = Math.max(confirmedAt, startedAt);
   };
 
   const startListening = async (): Promise<void> => {
@@ -256,6 +314,9 @@ export async function startInvalidationFeed(deps: {
   return {
     get up() {
       return up;
+    },
+    get fresh() {
+      return up && Date.now() - confirmedAt < FRESH_MS;
     },
     close: async () => {
       closed = true;

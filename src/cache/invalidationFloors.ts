@@ -8,6 +8,9 @@ import { PHI_MAX_AGE_CAP_SECONDS } from '../policy/cachePolicy.js';
  */
 export const SHORT_FLOOR_TTL_MS = 2 * PHI_MAX_AGE_CAP_SECONDS * 1000;
 const SHORT_FLOORS_MAX = 500_000;
+// Two per tenant: far more than any deployment has tenants, and a bound on the memory of
+// invalidations of tenants that do not exist.
+const LONG_FLOORS_MAX = 100_000;
 
 /**
  * The latest committed invalidation of each scope this process has heard of, by the key of the
@@ -28,7 +31,9 @@ export interface InvalidationFloors {
 }
 
 export function createInvalidationFloors(): InvalidationFloors {
-  const long = new Map<string, number>();
+  // Least recently raised goes first: a tenant's floors are raised by its every purge and read
+  // by its every request, so only tenants that see neither are ever dropped.
+  const long = new LRUCache<string, number>({ max: LONG_FLOORS_MAX });
   const short = new LRUCache<string, number>({ max: SHORT_FLOORS_MAX, ttl: SHORT_FLOOR_TTL_MS });
   return {
     raise: (key, seq, longLived) => {

@@ -73,6 +73,14 @@ export interface L2Cache {
    * scopes older than `seq` are no longer served from, and near copies under them go.
    */
   observe(tenantId: string, scopes: ReadonlyArray<GenerationScope>, seq: number): void;
+  /**
+   * Whether this process may serve from L2 now: it has lately proved that it hears every
+   * committed invalidation (the Postgres feed, `InvalidationFeed.fresh`). Always, until a
+   * feed is attached (the embedded database has none: every write is this process's own).
+   */
+  fresh(): boolean;
+  /** Attaches the feed whose freshness `fresh` reports. */
+  useFreshness(check: () => boolean): void;
   /** Logically flushes all of L2 (a new epoch). */
   flushAll(): Promise<boolean>;
   /** Resolves to true when L2 can be trusted, flushing it first after an outage. */
@@ -135,6 +143,10 @@ export interface RequestCache {
   write(entries: ReadonlyArray<EntryWrite>): Promise<void>;
   /** Forgets the generations of these scopes, so the request reads them again after its own write. */
   forget(scopes: ReadonlyArray<GenerationScope>): void;
+  /** Whether this request served anything from L2 (or a near copy). */
+  readonly servedFromL2: boolean;
+  /** Whether an invalidation heard since superseded a generation this request read. */
+  superseded(): boolean;
 }
 
 export function createL2Cache(deps: {
@@ -154,6 +166,7 @@ export function createL2Cache(deps: {
   const repair = createControlRepair({ store, sealer, metrics, logger });
   const floors = createInvalidationFloors();
   let flushing: Promise<boolean> | undefined;
+  let freshness: () => boolean = () => true;
   let retryTimer: NodeJS.Timeout | undefined;
 
   const flushAll = async (): Promise<boolean> => {
@@ -224,6 +237,10 @@ export function createL2Cache(deps: {
         });
       }, RETRY_DELAY_MS * 20).unref();
       return false;
+    },
+    fresh: () => freshness(),
+    useFreshness: (check) => {
+      freshness = check;
     },
     flushAll,
     ensureTrusted: async () => {

@@ -47,8 +47,15 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
   // MGET answers with Buffers, not UTF-8 text: a sealed value is bytes.
   const binary = client.withTypeMapping({ [BLOB_STRING]: Buffer });
 
+  let opening: Promise<unknown> | undefined;
   const connected = async () => {
-    if (!client.isOpen) await client.connect();
+    if (!client.isOpen) {
+      // One connect for every command that finds the client closed (after `reconnect`).
+      opening ??= client.connect().finally(() => {
+        opening = undefined;
+      });
+      await opening;
+    }
     // While reconnecting node-redis refuses single commands (disableOfflineQueue) but queues a
     // MULTI until the socket is back, to land arbitrarily late: refuse it too.
     if (!client.isReady) throw new Error('L2 is reconnecting');
@@ -116,6 +123,10 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
       });
       await Promise.race([opened, waited]);
       clearTimeout(timer);
+    },
+    reconnect: () => {
+      // The next command's `connected()` opens it again.
+      if (client.isOpen) client.destroy();
     },
     close: async () => {
       // A graceful close waits for Redis to answer; a Redis that is down or hung gets a
@@ -311,6 +322,9 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Cach
         }),
       ]);
       clearTimeout(timer);
+    },
+    reconnect: () => {
+      if (cluster.isOpen) cluster.destroy();
     },
     close: async () => {
       if (!cluster.isOpen) return;

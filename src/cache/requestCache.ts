@@ -48,6 +48,7 @@ export function createRequestCache(
   // Creations under way, so that two writes of one request never race to create one value.
   const creating = new Map<string, Promise<void>>();
   const stampOf = (scope: GenerationScope) => stampAt(generationKeyOf(scope));
+  let servedFromL2 = false;
 
   /** An entry fetched from L2: served (and kept near) only under the stamp this request read. */
   const decode = (
@@ -100,6 +101,8 @@ export function createRequestCache(
   ): Promise<unknown[]> => {
     const misses = () => entries.map(() => undefined);
     if (entries.length === 0 || !(await cache.ensureTrusted())) return misses();
+    // An instance that cannot prove it hears every invalidation serves nothing from L2.
+    if (!cache.fresh()) return misses();
     // Near copies are served only while L2 itself is read: never with the breaker open.
     const useNear = near.enabled && !store.open && options.near !== false;
     const scopeKeys = entries.map((entry) => generationKeyOf(entry.scope));
@@ -167,6 +170,7 @@ export function createRequestCache(
     for (const [type, hits] of nearHits) {
       metrics.requests.inc({ layer: 'near', type, result: 'hit' }, hits);
     }
+    if (!servedFromL2 && results.some((value) => value !== undefined)) servedFromL2 = true;
     return results;
   };
 
@@ -199,6 +203,10 @@ export function createRequestCache(
 
   return {
     tenantId,
+    get servedFromL2() {
+      return servedFromL2;
+    },
+    superseded: () => control.superseded(),
     stampOf,
     forget: (scopes) => {
       for (const scope of scopes) control.forget(generationKeyOf(scope));

@@ -39,6 +39,11 @@ export interface RequestControl {
   forget(key: string): void;
   /** Opens a sealed value, counting one that fails. */
   open(key: string, sealed: string | undefined): string | undefined;
+  /**
+   * Whether a committed invalidation this process has heard of since superseded a generation
+   * this request read (and may have served entries under).
+   */
+  superseded(): boolean;
 }
 
 /** @returns a request's control values, empty. */
@@ -149,5 +154,13 @@ export function createRequestControl(deps: {
       stamps.clear();
     },
     open,
+    superseded: () => {
+      for (const [key, value] of values) {
+        if (typeof value !== 'string' || key === epochKey) continue;
+        const floor = floors.floorOf(key);
+        if (floor > 0 && counterOfToken(value) < floor) return true;
+      }
+      return false;
+    },
   };
 }

@@ -39,6 +39,13 @@ export interface CacheStore {
    * on the connection inside their command timeouts, and opens the breaker.
    */
   connect?(): Promise<void>;
+  /**
+   * Drops the connection and opens a new one on the next command. The guard calls it when the
+   * breaker's probes keep failing: a connection that died without a FIN or RST (a NAT or
+   * conntrack drop, a failover behind a virtual IP) looks open, and the client, with no
+   * per-command timeout, would wait on it until the kernel gives up (minutes).
+   */
+  reconnect?(): void;
   /** The warmer's commands: hot sets and its lease (SPEC §5). Absent: nothing is warmed. */
   readonly warming?: WarmingCommands;
   close(): Promise<void>;

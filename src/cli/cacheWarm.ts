@@ -66,6 +66,7 @@ try {
   await l2.store.connect();
   // The invalidations committed lately, so that no generation they superseded is written under.
   const feed = await startInvalidationFeed({ database, l2, logger });
+  if (feed !== undefined) l2.useFreshness(() => feed.fresh);
   const bar = process.stdout.isTTY
     ? new SingleBar(
         { format: 'warming {bar} {value}/{total} ids | {duration}s' },

@@ -49,7 +49,11 @@ export interface RequestContext {
    * plugins a shallow copy of the context, so state they share with the route handler lives
    * in objects like this one, never in the context's own properties.
    */
-  readonly outcome: { cachePolicy: HttpCachePolicy | undefined };
+  readonly outcome: {
+    cachePolicy: HttpCachePolicy | undefined;
+    /** True once the operation is known to be a query (which writes nothing). */
+    query?: boolean;
+  };
   /**
    * The last step of a write's transaction: inserts its audit row, then publishes the scopes
    * the written row makes stale through Postgres (`publishInvalidation`), so that every

@@ -291,6 +291,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       auditEvents: deps.metrics.auditEvents,
       logger: deps.logger,
       audit: deps.variant?.audit !== false,
+      fresh: () => deps.l2.fresh(),
       contextFor: (request) => {
         const principal = principals.get(request);
         invariant(principal !== undefined, 'the preHandler authenticates every GraphQL request');

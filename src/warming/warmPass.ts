@@ -105,7 +105,9 @@ export async function runWarmPass(deps: WarmPassDeps): Promise<WarmReport> {
   };
 
   const { l2 } = deps;
-  if (!(await l2.ensureTrusted()) || l2.store.open) return finish('skipped');
+  // Nothing to do while L2 is unusable, or while this process cannot prove it hears every
+  // invalidation (its reads of L2 are misses then, and its writes would go unstamped).
+  if (!(await l2.ensureTrusted()) || l2.store.open || !l2.fresh()) return finish('skipped');
   let failed = false;
   try {
     const tenantIds = await listedIds(deps, 'tenants', counted, async () =>

@@ -8,12 +8,19 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export interface TcpProxy {
   readonly port: number;
   cut(): void;
+  /**
+   * The connections open now stop carrying anything, in either direction, with no FIN or
+   * RST (a NAT or conntrack drop); new connections go through as before.
+   */
+  blackhole(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
 export async function tcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  // Blackholed connections: still open, carrying nothing, destroyed on close.
+  const silenced = new Set<Socket>();
   let cut = false;
   const server: Server = createServer((client) => {
     if (cut) {
@@ -37,6 +44,15 @@ export async function tcpProxy(target: { host: string; port: number }): Promise<
   if (typeof address !== 'object' || address === null) throw new Error('no proxy port');
   return {
     port: address.port,
+    blackhole: () => {
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+        socket.removeAllListeners('data');
+        silenced.add(socket);
+      }
+      sockets.clear();
+    },
     cut: () => {
       cut = true;
       for (const socket of sockets) socket.resetAndDestroy();
@@ -47,7 +63,7 @@ export async function tcpProxy(target: { host: string; port: number }): Promise<
     },
     close: async () => {
       cut = true;
-      for (const socket of sockets) socket.destroy();
+      for (const socket of [...sockets, ...silenced]) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };

@@ -45,7 +45,11 @@ export function cacheControlPlugin(
             { mutation, failed },
           );
           // Apollo hands plugins a shallow copy of the context: the outcome object is shared.
-          if ('outcome' in (contextValue as object)) contextValue.outcome.cachePolicy = policy;
+          if ('outcome' in (contextValue as object)) {
+            contextValue.outcome.cachePolicy = policy;
+            // Anything but a query may have written: the handler never runs it a second time.
+            contextValue.outcome.query = operation?.operation === OperationTypeNode.QUERY;
+          }
           for (const [name, value] of headersOf(policy)) response.http.headers.set(name, value);
         },
       });

@@ -1,0 +1,112 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { generationKey } from '../../src/cache/controlValues.js';
+import { createDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { seededPatient, type SeededPatient } from '../support/fixtures.js';
+import { metricValue } from '../support/metricValue.js';
+import { queryRows } from '../support/queryRows.js';
+import { tcpProxy, type TcpProxy } from '../support/tcpProxy.js';
+import { createTestDatabase } from '../support/testDatabase.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+
+const CHART = `query Chart($id: ID!) { patient(id: $id) { name records { diagnosis } studies { modality } } }`;
+
+async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+// The invalidation feed lives on Postgres's LISTEN/NOTIFY: a real Postgres only.
+describe.runIf(inject('postgresRun') !== null)('the invalidation feed', () => {
+  let owner: DatabaseHandle & { url: string | undefined };
+  let proxy: TcpProxy;
+  let server: TestServer;
+  let patient: SeededPatient;
+  let clinician: string;
+
+  beforeAll(async () => {
+    owner = await createTestDatabase();
+    const url = new URL(owner.url ?? '');
+    proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    const proxied = new URL(url);
+    proxied.port = String(proxy.port);
+    server = await startTestServer({}, undefined, {
+      database: (onStatement) =>
+        createDatabase({ url: proxied.toString(), poolMax: 5, onStatement }),
+    });
+    patient = await seededPatient(owner.db, 't1', 1);
+    clinician = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
+  }, 60_000);
+  afterAll(async () => {
+    await server.app.close();
+    await server.database.close();
+    await proxy.close();
+    await owner.close();
+  });
+
+  it('takes only invalidations that were committed: a forged NOTIFY moves no floor', async () => {
+    const key = generationKey(server.l2.space, 't1', {
+      kind: 'patient',
+      patientId: patient.patientId,
+    });
+    const rejected = () =>
+      metricValue(server.metrics.registry, 'caregraph_cache_invalidations_rejected_total');
+    const before = await rejected();
+    // Any role that can connect may NOTIFY; a number far ahead would outlive every later write.
+    const forged = JSON.stringify({
+      seq: Number.MAX_SAFE_INTEGER,
+      tenant: 't1',
+      scopes: [`patient:${patient.patientId}`],
+    });
+    await owner.db.execute(sql`select pg_notify('caregraph_cache_invalidation', ${forged})`);
+    const malformed = '{"seq":"x';
+    await owner.db.execute(sql`select pg_notify('caregraph_cache_invalidation', ${malformed})`);
+    await waitFor('the forgeries to be rejected', async () => (await rejected()) >= before + 2);
+    expect(server.l2.floors.floorOf(key)).toBe(0);
+    // A real write is still heard, at its own number.
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const updated = await server.graphql(
+      'mutation ($id: ID!) { updatePatient(id: $id, input: { phone: "+1 555 0100" }) { id } }',
+      { variables: { id: patient.patientId }, token: frontdesk },
+    );
+    expect(updated.body.errors).toBeUndefined();
+    const [row] = await queryRows<{ seq: number }>(
+      owner.db,
+      sql`select max(seq)::int as seq from cache_invalidations`,
+    );
+    expect(server.l2.floors.floorOf(key)).toBe(row?.seq);
+  });
+
+  it('serves nothing from L2 while it cannot prove it hears every write, and again once it can', async () => {
+    for (let i = 0; i < 2; i++) {
+      const warm = await server.graphql(CHART, {
+        variables: { id: patient.patientId },
+        token: clinician,
+      });
+      expect(warm.body.errors).toBeUndefined();
+    }
+    expect(server.l2.fresh()).toBe(true);
+    proxy.cut();
+    const cutAt = Date.now();
+    await waitFor('the feed to stop vouching for L2', () => !server.l2.fresh());
+    // Its last proof is at most FRESH_MS old, plus a ping's round trip: never longer.
+    expect(Date.now() - cutAt).toBeLessThan(1_000 + 500);
+    const reads = await server.l2.forRequest('t1').read([
+      {
+        key: `${server.l2.space.prefix}:${server.l2.space.schemaVersion}:{t1:p:${patient.patientId}}:Patient:${patient.patientId}`,
+        scope: { kind: 'patient', patientId: patient.patientId },
+      },
+    ]);
+    expect(reads).toEqual([undefined]);
+    proxy.restore();
+    await waitFor('the feed to listen again', () => server.l2.fresh(), 20_000);
+    const after = await server.graphql(CHART, {
+      variables: { id: patient.patientId },
+      token: clinician,
+    });
+    expect(after.body.errors).toBeUndefined();
+  });
+});
