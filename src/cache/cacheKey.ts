@@ -51,7 +51,7 @@ export type CacheKeyTarget =
    * the same whatever shape entries have, and it is what refills L2 after a deploy.
    */
   | { readonly kind: 'hotSet'; readonly tenantId: string; readonly type: string }
-  /** The warmer's lease, and the report of its last run: one of each per key space. */
+  /** The warmer's lease (one per deployment) and the report of its last run (per key space). */
   | { readonly kind: 'warmLease' }
   | { readonly kind: 'warmReport' };
 
@@ -97,7 +97,9 @@ export function buildCacheKey(space: KeySpace, target: CacheKeyTarget): string {
     case 'hotSet':
       return `${space.prefix}:${tenantSlot(target.tenantId)}:hot:${target.type}`;
     case 'warmLease':
-      return `${base}:{global}:warm:lease`;
+      // One warmer per deployment, whatever schema versions its instances run: during a
+      // rolling deploy two would each take their share of Postgres, and read PHI twice.
+      return `${space.prefix}:{global}:warm:lease`;
     case 'warmReport':
       return `${base}:{global}:warm:report`;
   }

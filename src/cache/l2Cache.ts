@@ -139,8 +139,12 @@ export interface RequestCache {
   ): Promise<unknown[]>;
   /** The stamp current entries of a scope carry, if this request knows it. */
   stampOf(scope: GenerationScope): string | undefined;
-  /** Writes entries whose scope this request has read (at most two round trips, one usually). */
-  write(entries: ReadonlyArray<EntryWrite>): Promise<void>;
+  /**
+   * Writes entries whose scope this request has read (at most two round trips, one usually).
+   *
+   * @returns false when L2 refused the write (nothing is thrown: a failed write is a miss later).
+   */
+  write(entries: ReadonlyArray<EntryWrite>): Promise<boolean>;
   /** Forgets the generations of these scopes, so the request reads them again after its own write. */
   forget(scopes: ReadonlyArray<GenerationScope>): void;
   /** Whether this request served anything from L2 (or a near copy). */

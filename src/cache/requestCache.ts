@@ -226,7 +226,8 @@ export function createRequestCache(
       });
     },
     write: async (entries) => {
-      if (entries.length === 0 || store.untrusted) return;
+      if (entries.length === 0) return true;
+      if (store.untrusted) return false;
       const policies = new Map<string, ControlPolicy>([
         [epochKey, LONG_CONTROL_POLICY],
         [tenantKey, LONG_CONTROL_POLICY],
@@ -309,8 +310,9 @@ export function createRequestCache(
         // This process's copy of a key it overwrites goes with the old value: a copy is only
         // ever something read back from L2.
         for (const write of writes) near.delete(write.key);
-        await writeToL2(store, sealer, writes, { ifAbsent: false, touch: [...touch.values()] });
+        return writeToL2(store, sealer, writes, { ifAbsent: false, touch: [...touch.values()] });
       }
+      return true;
     },
   };
 }

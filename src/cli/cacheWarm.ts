@@ -55,7 +55,8 @@ if (config.redisUrl === undefined && config.redisClusterNodes === undefined) {
   process.exit(2);
 }
 
-const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+// Quiet by default: the summary says what happened; LOG_LEVEL=warn or lower says why.
+const logger = createLogger({ level: config.logLevel === 'info' ? 'fatal' : config.logLevel });
 const registry = new Registry();
 const database = await createDatabase({ url: config.databaseUrl, poolMax: 2 });
 const typeDefs = loadTypeDefs();
@@ -99,11 +100,15 @@ try {
   process.stdout.write(
     `warming pass ${report.result} in ${(report.durationMs / 1000).toFixed(1)}s: ` +
       `${report.statements} SQL statements, ${report.phiRead} PHI entities read (audited)\n` +
-      `entries written by type:\n${lines.length > 0 ? lines.join('\n') : '  (none: everything was fresh)'}\n`,
+      `entries written by type:\n${lines.length > 0 ? lines.join('\n') : report.result === 'ok' ? '  (none: everything was fresh)' : '  (none)'}\n`,
   );
   exitCode = report.result === 'ok' ? 0 : 1;
 } catch (error) {
-  process.stderr.write(`cache:warm failed: ${JSON.stringify(describeError(error))}\n`);
+  // The class and driver code only: a driver's message can quote a statement's parameters.
+  const { type, code } = describeError(error) as { type?: string; code?: string };
+  process.stderr.write(
+    `cache:warm failed: ${type ?? 'Error'}${code === undefined ? '' : ` (${code})`}: is the database reachable?\n`,
+  );
 } finally {
   await l2.close();
   await database.close();

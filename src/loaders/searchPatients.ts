@@ -50,9 +50,11 @@ export async function cachedSearchPatients(
     rows.length > 0 &&
     rows.every((row) => row.consentGranted)
   ) {
-    deps.defer(() =>
-      deps.cache.write([{ key, scope: SEARCH_SCOPE, value: rows.map((row) => row.id), policy }]),
-    );
+    deps.defer(async () => {
+      await deps.cache.write([
+        { key, scope: SEARCH_SCOPE, value: rows.map((row) => row.id), policy },
+      ]);
+    });
   }
   return rows;
 }

@@ -15,6 +15,11 @@ export interface FrequencySketch {
   estimate(id: string): number;
   /** The top-k, highest first. */
   top(): Array<HotId>;
+  /**
+   * The top-k's growth since the last drain, highest first: what a flush adds to the shared
+   * hot set, so that a score there grows only with new lookups and fades once they stop.
+   */
+  drain(): Array<HotId>;
   /** Ids in the top-k. */
   readonly size: number;
 }
@@ -42,7 +47,10 @@ export function createFrequencySketch(options: SketchOptions): FrequencySketch {
   // TinyLFU's reset: after this many additions every count is halved, so old popularity fades.
   const sampleSize = width * 10;
   let additions = 0;
-  const candidates = new Map<string, { count: number; owner: string | undefined }>();
+  const candidates = new Map<
+    string,
+    { count: number; owner: string | undefined; drained: number }
+  >();
   let floor = 0;
   const indexes = new Int32Array(DEPTH);
 
@@ -75,6 +83,7 @@ export function createFrequencySketch(options: SketchOptions): FrequencySketch {
     for (let i = 0; i < counters.length; i++) counters[i] = (counters[i] as number) >>> 1;
     for (const [id, entry] of candidates) {
       entry.count >>>= 1;
+      entry.drained >>>= 1;
       if (entry.count === 0) candidates.delete(id);
     }
     floor >>>= 1;
@@ -110,14 +119,14 @@ export function createFrequencySketch(options: SketchOptions): FrequencySketch {
       if (known !== undefined) {
         known.count = count;
       } else if (candidates.size < options.topK) {
-        candidates.set(id, { count, owner });
+        candidates.set(id, { count, owner, drained: 0 });
         if (count < floor || candidates.size === 1) floor = count;
       } else if (count > floor) {
         // Evicting is a scan of the top-k, paid only when an id climbs above its lowest.
         const evicted = lowest();
         if (evicted !== undefined && (candidates.get(evicted)?.count ?? 0) < count) {
           candidates.delete(evicted);
-          candidates.set(id, { count, owner });
+          candidates.set(id, { count, owner, drained: 0 });
           lowest();
         }
       }
@@ -131,6 +140,16 @@ export function createFrequencySketch(options: SketchOptions): FrequencySketch {
       [...candidates]
         .map(([id, entry]) => ({ id, owner: entry.owner, count: entry.count }))
         .sort((a, b) => b.count - a.count),
+    drain: () => {
+      const grown: HotId[] = [];
+      for (const [id, entry] of candidates) {
+        if (entry.count > entry.drained) {
+          grown.push({ id, owner: entry.owner, count: entry.count - entry.drained });
+          entry.drained = entry.count;
+        }
+      }
+      return grown.sort((a, b) => b.count - a.count);
+    },
     get size() {
       return candidates.size;
     },

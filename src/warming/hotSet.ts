@@ -39,9 +39,11 @@ export function parseHotMember(member: string): { id: string; owner: string | un
 
 /**
  * Merges this process's top-k into the shared hot sets: one command per tenant and type, each
- * adding the ids' current estimates and keeping the set `HOT_SET_TTL_MS` from now.
+ * adding what the ids' estimates grew by since the last flush (so a score grows only with new
+ * lookups, and the warmer's decay makes it fade once they stop), and keeping the set
+ * `HOT_SET_TTL_MS` from now.
  *
- * @returns false when L2 refused some of it (the next flush sends the estimates again).
+ * @returns false when L2 refused some of it (that growth is not sent again).
  */
 export async function flushUsage(
   usage: UsageTracker,
@@ -50,7 +52,7 @@ export async function flushUsage(
   topK: number,
 ): Promise<boolean> {
   const results = await Promise.all(
-    usage.snapshot().map(({ tenantId, type, hot }) =>
+    usage.drain().map(({ tenantId, type, hot }) =>
       warming.addToHotSet(
         hotSetKey(space, tenantId, type),
         hot.map((h) => [hotMember(h.id, h.owner), h.count] as const),

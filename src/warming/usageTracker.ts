@@ -23,6 +23,8 @@ export interface UsageTracker {
   ): void;
   /** The top-k of every (tenant, type) counted since start, highest first. */
   snapshot(): Array<{ tenantId: string; type: TrackedType; hot: HotId[] }>;
+  /** The top-k's growth since the last drain, per (tenant, type): what a flush sends. */
+  drain(): Array<{ tenantId: string; type: TrackedType; hot: HotId[] }>;
   /** Ids in this process's top-k, per tenant and type (counts only). */
   sizes(tenantId: string): Map<TrackedType, number>;
 }
@@ -72,6 +74,16 @@ export function createUsageTracker(options: UsageTrackerOptions): UsageTracker {
       for (const [tenantId, byType] of sketches) {
         for (const [type, sketch] of byType) {
           if (sketch !== null && sketch.size > 0) out.push({ tenantId, type, hot: sketch.top() });
+        }
+      }
+      return out;
+    },
+    drain: () => {
+      const out: Array<{ tenantId: string; type: TrackedType; hot: HotId[] }> = [];
+      for (const [tenantId, byType] of sketches) {
+        for (const [type, sketch] of byType) {
+          const hot = sketch === null ? [] : sketch.drain();
+          if (hot.length > 0) out.push({ tenantId, type, hot });
         }
       }
       return out;

@@ -49,6 +49,12 @@ export interface WarmPassDeps {
   readonly listed: Map<string, { readonly at: number; readonly ids: ReadonlyArray<string> }>;
   /** Checked between batches: false stops the pass (the lease was lost, or the process stops). */
   readonly proceed?: () => boolean;
+  /**
+   * Asked of Redis itself just before a tenant's audit and writes: whether this process still
+   * holds the lease. A holder frozen past its lease learns it here, not from a timer that may
+   * run after its pass resumes.
+   */
+  readonly stillHolding?: () => Promise<boolean>;
   /** Told how many ids are planned and how many are done, for a progress bar. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -207,33 +213,44 @@ async function planTenant(deps: WarmPassDeps, tenantId: string, counted: Counted
     .sort((a, b) => b[1] - a[1])
     .slice(0, deps.topK)
     .map(([id]) => id);
-  const hot = new Set(patients);
-  add('Patient', patients, (loaders, ids) => loaders.entities.Patient.loadMany(ids));
-  add('Patient.records', patients, (loaders, ids) =>
-    loaders.relations.patientRecords.loadMany(ids),
-  );
-  add('Patient.studies', patients, (loaders, ids) =>
-    loaders.relations.patientStudies.loadMany(ids),
-  );
-  add('Patient.careTeam', patients, (loaders, ids) =>
-    loaders.relations.patientCareTeam.loadMany(ids),
-  );
-  for (const type of ['MedicalRecord', 'Study'] as const) {
-    const own = records.filter((r) => r.type === type && hot.has(r.owner));
-    add(
-      type,
-      own.map((r) => r.id),
-      (loaders, ids) => {
-        // The hot set says whose a record is; its load checks, and learns it again from its row.
-        for (const r of own) {
-          const key = `${tenantId}:${r.id}`;
-          if (!deps.l2.patientOf.has(key)) deps.l2.patientOf.set(key, r.owner);
-        }
-        return type === 'MedicalRecord'
-          ? loaders.entities.MedicalRecord.loadMany(ids)
-          : loaders.entities.Study.loadMany(ids);
-      },
+  // Hottest first, a chart at a time: each batch of patients, then their lists, then their
+  // hot records and studies, so that the charts most asked for are whole soonest.
+  for (let i = 0; i < patients.length; i += BATCH) {
+    const chunk = patients.slice(i, i + BATCH);
+    const inChunk = new Set(chunk);
+    add('Patient', chunk, (loaders, ids) => loaders.entities.Patient.loadMany(ids));
+    // A patient the batch before found consent-withheld is read no further: not their lists,
+    // records or studies (nothing of theirs would be cached anyway).
+    const consenting = (ids: ReadonlyArray<string>) =>
+      ids.filter((id) => !isWithheld(deps, tenantId, id));
+    add('Patient.records', chunk, (loaders, ids) =>
+      loaders.relations.patientRecords.loadMany(consenting(ids)),
     );
+    add('Patient.studies', chunk, (loaders, ids) =>
+      loaders.relations.patientStudies.loadMany(consenting(ids)),
+    );
+    add('Patient.careTeam', chunk, (loaders, ids) =>
+      loaders.relations.patientCareTeam.loadMany(consenting(ids)),
+    );
+    for (const type of ['MedicalRecord', 'Study'] as const) {
+      const own = records.filter((r) => r.type === type && inChunk.has(r.owner));
+      add(
+        type,
+        own.map((r) => r.id),
+        (loaders) => {
+          const wanted = own.filter((r) => !isWithheld(deps, tenantId, r.owner));
+          // The hot set says whose a record is; its load checks, and learns it again from its row.
+          for (const r of wanted) {
+            const key = `${tenantId}:${r.id}`;
+            if (!deps.l2.patientOf.has(key)) deps.l2.patientOf.set(key, r.owner);
+          }
+          const ids = wanted.map((r) => r.id);
+          return type === 'MedicalRecord'
+            ? loaders.entities.MedicalRecord.loadMany(ids)
+            : loaders.entities.Study.loadMany(ids);
+        },
+      );
+    }
   }
   return steps;
 }
@@ -253,10 +270,17 @@ async function warmTenant(
 ): Promise<{ ok: boolean; phiRead: number }> {
   const writes: Array<() => Promise<void>> = [];
   const phiFromDb = new Set<string>();
-  const cache = countingWrites(
-    deps.l2.forRequest(tenantId, { near: false, refreshAheadMs: deps.refreshAheadMs }),
-    entries,
-  );
+  const target = deps.l2.forRequest(tenantId, { near: false, refreshAheadMs: deps.refreshAheadMs });
+  // Every entry the batches would write is held here until the audit event covering what was
+  // read is committed: nothing of a patient reaches L2 unaudited, lists included.
+  const held: Array<ReadonlyArray<EntryWrite>> = [];
+  const cache: RequestCache = {
+    ...target,
+    write: (batch) => {
+      held.push(batch);
+      return Promise.resolve(true);
+    },
+  };
   const loaders = createLoaders(
     {
       db: deps.database.db,
@@ -286,7 +310,26 @@ async function warmTenant(
     }
     progressed(step.ids.length);
   }
-  if (phiFromDb.size > 0) {
+  // The entries, computed now (a record's consent check may read its patient's row: counted).
+  for (const write of writes) {
+    try {
+      await counted(write);
+    } catch (error) {
+      ok = false;
+      deps.logger.warn({ err: describeError(error) }, 'a warming write failed');
+    }
+  }
+  const entriesHeld = held.flat();
+  const phiLists = entriesHeld.filter(
+    (entry) => entry.scope.kind === 'patient' && Array.isArray(entry.value),
+  ).length;
+  const phi = phiFromDb.size + phiLists;
+  // The lease lost meanwhile (a holder frozen past its lease, say): another warmer has taken
+  // over, and what this one read is old. It writes and audits nothing.
+  if (deps.proceed?.() === false || (await deps.stillHolding?.()) === false) {
+    return { ok: false, phiRead: 0 };
+  }
+  if (phi > 0) {
     try {
       await counted(() =>
         insertAuditEvents(deps.database.db, [
@@ -298,39 +341,27 @@ async function warmTenant(
             resourceType: 'Cache',
             requestId: passId,
             outcome: 'allowed',
-            entityCount: phiFromDb.size,
+            entityCount: phi,
           },
         ]),
       );
     } catch (error) {
       // No audit, no PHI: nothing this tenant's batches read goes to L2.
       deps.logger.error({ err: describeError(error) }, 'warming audit failed; nothing written');
-      return { ok: false, phiRead: phiFromDb.size };
+      return { ok: false, phiRead: phi };
     }
   }
-  for (const write of writes) {
-    try {
-      await counted(write);
-    } catch (error) {
-      ok = false;
-      deps.logger.warn({ err: describeError(error) }, 'a warming write failed');
-    }
-  }
-  return { ok, phiRead: phiFromDb.size };
-}
-
-/** A request cache whose writes are counted by type as they are sent. */
-function countingWrites(cache: RequestCache, entries: Record<string, number>): RequestCache {
-  return {
-    ...cache,
-    write: (batch: ReadonlyArray<EntryWrite>) => {
+  for (const batch of held) {
+    if (await target.write(batch)) {
       for (const entry of batch) {
         const type = entryType(entry.key, entry.value);
         entries[type] = (entries[type] ?? 0) + 1;
       }
-      return cache.write(batch);
-    },
-  };
+    } else {
+      ok = false;
+    }
+  }
+  return { ok, phiRead: phi };
 }
 
 /** `Patient` for an entity's key, `Patient.records` for a list's (see buildCacheKey). */

@@ -72,10 +72,21 @@ export function startWarmer(deps: WarmerDeps): Warmer {
   let closed = false;
   let pass: Promise<void> | undefined;
   let lastPassAt = -Infinity;
+  const epochKey = buildCacheKey(l2.space, { kind: 'epoch' });
+  // The epoch as the last tick read it (sealed; only compared).
+  let epochAtPass: string | undefined;
 
   const runPass = async () => {
     lastPassAt = performance.now();
-    const report = await runWarmPass({ ...settings, proceed: () => holding && !closed });
+    const report = await runWarmPass({
+      ...settings,
+      proceed: () => holding && !closed,
+      stillHolding: async () => {
+        const held = (await warming?.holdLease(leaseKey, owner, config.leaseMs)) === true;
+        if (!held) holding = false;
+        return held && !closed;
+      },
+    });
     for (const [key, until] of settings.withheld) {
       if (until <= Date.now()) settings.withheld.delete(key);
     }
@@ -95,7 +106,19 @@ export function startWarmer(deps: WarmerDeps): Warmer {
       metrics.leaseHeld.set(held ? 1 : 0);
       logger.info({ holding: held }, held ? 'holding the warmer lease' : 'lost the warmer lease');
     }
-    if (holding && pass === undefined && performance.now() - lastPassAt >= config.intervalMs) {
+    // An epoch bump (a logical flush, after an outage or by hand) empties L2 at once: the
+    // holder notices it within a tick, and refills without waiting out the interval.
+    let bumped = false;
+    if (holding && pass === undefined) {
+      const [epoch] = (await l2.store.getMany([epochKey])) ?? [];
+      bumped = epoch !== epochAtPass;
+      epochAtPass = epoch;
+    }
+    if (
+      holding &&
+      pass === undefined &&
+      (bumped || performance.now() - lastPassAt >= config.intervalMs)
+    ) {
       pass = runPass()
         .catch((error: unknown) => {
           logger.warn({ err: describeError(error) }, 'warming pass failed');
@@ -105,7 +128,10 @@ export function startWarmer(deps: WarmerDeps): Warmer {
         });
     }
   };
-  const tickEvery = Math.max(250, Math.min(config.intervalMs, Math.floor(config.leaseMs / 3)));
+  const tickEvery = Math.max(
+    250,
+    Math.min(1_000, config.intervalMs, Math.floor(config.leaseMs / 3)),
+  );
   let ticking: Promise<void> = Promise.resolve();
   const leaseTimer = setInterval(() => {
     ticking = ticking.then(tick, tick);

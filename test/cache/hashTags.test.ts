@@ -65,3 +65,22 @@ describe('hash tags', () => {
     ).toThrow(/needs its patient/);
   });
 });
+
+describe('the warmer’s keys', () => {
+  it('keep hot sets outside the schema version, so that usage refills a new namespace, one slot per tenant', () => {
+    const key = buildCacheKey(space, { kind: 'hotSet', tenantId: 't1', type: 'Patient' });
+    const other = buildCacheKey(
+      { ...space, schemaVersion: 'v2' },
+      { kind: 'hotSet', tenantId: 't1', type: 'Patient' },
+    );
+    expect(key).toBe(other);
+    expect(key).toBe('cg:{t1}:hot:Patient');
+    expect(hashTag(key)).toBe('t1');
+  });
+
+  it('keep one lease per deployment, whatever schema versions its instances run', () => {
+    const lease = buildCacheKey(space, { kind: 'warmLease' });
+    expect(lease).toBe('cg:{global}:warm:lease');
+    expect(buildCacheKey({ ...space, schemaVersion: 'v2' }, { kind: 'warmLease' })).toBe(lease);
+  });
+});

@@ -46,6 +46,21 @@ describe('frequency sketch', () => {
     expect(sketch.estimate('old')).toBeLessThan(300);
   });
 
+  it('drains only what grew since the last drain, so that a shared score stops growing when lookups stop', () => {
+    const sketch = createFrequencySketch({ topK: 5 });
+    for (let i = 0; i < 3; i++) sketch.add('p1');
+    sketch.add('p2');
+    expect(sketch.drain()).toEqual([
+      { id: 'p1', owner: undefined, count: 3 },
+      { id: 'p2', owner: undefined, count: 1 },
+    ]);
+    expect(sketch.drain()).toEqual([]);
+    sketch.add('p2');
+    expect(sketch.drain()).toEqual([{ id: 'p2', owner: undefined, count: 1 }]);
+    // The top-k itself still knows both.
+    expect(sketch.top().map((hot) => hot.id)).toEqual(['p1', 'p2']);
+  });
+
   it('carries a record’s patient with it into the top-k', () => {
     const sketch = createFrequencySketch({ topK: 2 });
     sketch.add('r1', 'p1');

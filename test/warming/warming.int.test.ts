@@ -148,6 +148,88 @@ describe('warming from usage', () => {
     expect(t2).toEqual([]);
   });
 
+  it('tells administrators, and nobody else, its hit rates, hot set sizes and last pass, in counts only', async () => {
+    const query = `{ cacheStats { hitRates { layer type hits misses rate } hotSet { type size }
+      l2MemoryBytes warmerLeaseHeld lastWarm { startedAt result statements phiRead entries { type count } } } }`;
+    const admin = await optedIn.token({ role: 'admin' });
+    const response = await optedIn.graphql(query, { token: admin });
+    expect(response.body.errors).toBeUndefined();
+    const stats = response.body.data?.cacheStats as {
+      hitRates: Array<{ layer: string; type: string; hits: number; rate: number | null }>;
+      hotSet: Array<{ type: string; size: number }>;
+      l2MemoryBytes: number | null;
+      lastWarm: { result: string; entries: Array<{ type: string; count: number }> } | null;
+    };
+    expect(stats.hitRates.some((r) => r.layer === 'l2' && r.type === 'Patient' && r.hits > 0)).toBe(
+      true,
+    );
+    expect(stats.hotSet.find((h) => h.type === 'Patient')?.size).toBeGreaterThan(0);
+    expect(stats.l2MemoryBytes).toBeGreaterThan(0);
+    expect(stats.lastWarm?.result).toBe('ok');
+    // Counts only: no id, name or value of any patient anywhere in the answer.
+    const text = JSON.stringify(response.body);
+    expect(text).not.toContain(patient.patientId);
+    expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+    for (const role of ['clinician', 'frontdesk', 'patient', 'auditor'] as const) {
+      const token = await optedIn.token({
+        role,
+        doctorId: patient.careTeamDoctorId,
+        patientId: patient.patientId,
+      });
+      const refused = await optedIn.graphql(query, { token });
+      expect(refused.body.data?.cacheStats ?? null).toBeNull();
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('writes no PHI to L2 when its audit event cannot be committed', async () => {
+    const server = await startTestServer({ ...FAST, CACHE_WARM_PHI_TENANTS: 't1' });
+    try {
+      const hot = await seededPatient(server.database.db, 't1', 5);
+      const token = await server.token({ role: 'clinician', doctorId: hot.careTeamDoctorId });
+      for (let i = 0; i < 3; i++) await chartStatements(server, token, hot.patientId);
+      await waitFor('the patient in the hot set', async () => {
+        const members = await server.l2.store.warming?.readHotSet(
+          hotSetKey(server.l2.space, 't1', 'Patient'),
+          1000,
+          1,
+        );
+        return members?.some(([id]) => id === hot.patientId) === true ? true : undefined;
+      });
+      // The audit trail refuses the warmer's rows from now on, as a full disk or a lock would.
+      await server.database.db.execute(sql`
+        create function refuse_warm_audit() returns trigger language plpgsql as $$
+        begin
+          if new.action = 'warm' then raise exception 'audit refused'; end if;
+          return new;
+        end $$`);
+      await server.database.db.execute(sql`
+        create trigger refuse_warm_audit before insert on audit_events
+        for each row execute function refuse_warm_audit()`);
+      const admin = await server.token({ role: 'admin' });
+      const purged = await server.graphql('mutation ($id: ID) { purgeCache(patientId: $id) }', {
+        variables: { id: hot.patientId },
+        token: admin,
+      });
+      expect(purged.body.errors).toBeUndefined();
+      const purgedAt = Date.now();
+      const failed = await waitFor(
+        'a pass that read the patient and could not audit it',
+        async () => {
+          const last = await passAfter(server, purgedAt);
+          return last.phiRead > 0 ? last : undefined;
+        },
+      );
+      expect(failed.result).toBe('failed');
+      expect(failed.entries.Patient).toBeUndefined();
+      await server.warmer?.close();
+      expect(await chartStatements(server, token, hot.patientId)).toBeGreaterThan(0);
+    } finally {
+      await server.app.close();
+      await server.database.close();
+    }
+  });
+
   it('never warms a patient whose consent is withheld', async () => {
     const server = await startTestServer({ ...FAST, CACHE_WARM_PHI_TENANTS: 't1' });
     try {
@@ -167,6 +249,8 @@ describe('warming from usage', () => {
       const written = { patient: 0, records: 0 };
       let last = await passAfter(server, revokedAt);
       for (let pass = 0; pass < 3; pass++) {
+        // At most their own row, which says consent is withheld: never their records or studies.
+        expect(last.phiRead).toBeLessThanOrEqual(1);
         written.patient += last.entries.Patient ?? 0;
         written.records +=
           (last.entries.MedicalRecord ?? 0) + (last.entries['Patient.records'] ?? 0);
