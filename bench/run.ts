@@ -4,7 +4,7 @@
  * chart.svg. `-- --quick` runs every mode briefly, to prove the bench works; its figures are
  * not for comparison.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,7 @@ function readOptions() {
       connections: { type: 'string', default: '16' },
       seed: { type: 'string', default: '42' },
       'hot-minutes': { type: 'string' },
+      only: { type: 'string' },
       out: { type: 'string', default: RESULTS_DIR },
     },
   });
@@ -76,6 +77,8 @@ function readOptions() {
       hotPatients: quick ? 40 : 150,
     },
     out: values.out,
+    // `--only warming`: the warming scenarios alone (their report beside latest.*).
+    onlyWarming: values.only === 'warming',
   };
 }
 
@@ -98,6 +101,16 @@ async function main(): Promise<void> {
 
     const warmChart = prepareWarmChart(workload, work, options.warmChart);
     const env = benchServerEnv(services, jwt, CACHE_KEY_PREFIX);
+    if (options.onlyWarming) {
+      const warming = await measureWarming(env, services.redisUrl, workload, options.warming, log);
+      mkdirSync(options.out, { recursive: true });
+      writeFileSync(
+        join(options.out, 'warming.json'),
+        `${JSON.stringify({ generatedAt: new Date().toISOString(), commit: describeCommit(), warming }, null, 2)}\n`,
+      );
+      log(`bench: warming scenarios written to ${join(options.out, 'warming.json')}`);
+      return;
+    }
     const phases: PhaseResult[] = [];
     const warmCharts: PhaseResult[] = [];
     let l2Probe: L2Probe | undefined;

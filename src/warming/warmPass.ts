@@ -195,9 +195,10 @@ async function planTenant(deps: WarmPassDeps, tenantId: string, counted: Counted
         )) ?? [],
     })),
   );
-  // A chart is a patient with their lists: every patient any hot set names, by total score.
+  // A chart is a patient with their lists: every patient any hot set names (a record or study
+  // by its patient), by total score. A record's own id is not trusted to be theirs: it is
+  // warmed only as a row its patient's list names.
   const patientScores = new Map<string, number>();
-  const records: Array<{ type: 'MedicalRecord' | 'Study'; id: string; owner: string }> = [];
   for (const { type, members } of sets) {
     for (const [member, score] of members) {
       const { id, owner } = parseHotMember(member);
@@ -205,52 +206,49 @@ async function planTenant(deps: WarmPassDeps, tenantId: string, counted: Counted
       if (patientId === undefined || !isUuid(patientId) || !isUuid(id)) continue;
       if (isWithheld(deps, tenantId, patientId)) continue;
       patientScores.set(patientId, (patientScores.get(patientId) ?? 0) + score);
-      if (type === 'MedicalRecord' || type === 'Study')
-        records.push({ type, id, owner: patientId });
     }
   }
   const patients = [...patientScores]
     .sort((a, b) => b[1] - a[1])
     .slice(0, deps.topK)
     .map(([id]) => id);
-  // Hottest first, a chart at a time: each batch of patients, then their lists, then their
-  // hot records and studies, so that the charts most asked for are whole soonest.
+  // Hottest first, a chart at a time: each batch of patients, then their lists with the rows
+  // they name, so that the charts most asked for are whole soonest.
   for (let i = 0; i < patients.length; i += BATCH) {
     const chunk = patients.slice(i, i + BATCH);
-    const inChunk = new Set(chunk);
     add('Patient', chunk, (loaders, ids) => loaders.entities.Patient.loadMany(ids));
     // A patient the batch before found consent-withheld is read no further: not their lists,
     // records or studies (nothing of theirs would be cached anyway).
     const consenting = (ids: ReadonlyArray<string>) =>
       ids.filter((id) => !isWithheld(deps, tenantId, id));
-    add('Patient.records', chunk, (loaders, ids) =>
-      loaders.relations.patientRecords.loadMany(consenting(ids)),
-    );
-    add('Patient.studies', chunk, (loaders, ids) =>
-      loaders.relations.patientStudies.loadMany(consenting(ids)),
-    );
+    // Each list, then the records or studies it names, as a chart reads them: an entry that
+    // expires sooner than its list (a record's notes live 60 s, a study's status 30 s) is
+    // refreshed through the list that names it, whichever of the two is still fresh.
+    const listThenRows =
+      (relation: 'patientRecords' | 'patientStudies', entity: 'MedicalRecord' | 'Study') =>
+      async (loaders: Loaders, ids: string[]) => {
+        const owners = consenting(ids);
+        const lists = await loaders.relations[relation].loadMany(owners);
+        const named: string[] = [];
+        lists.forEach((list, i) => {
+          if (!Array.isArray(list)) return;
+          const owner = owners[i] as string;
+          for (const id of list) {
+            // A list names its owner's rows only: whose generation stamps each is known.
+            const key = `${tenantId}:${id}`;
+            if (!deps.l2.patientOf.has(key)) deps.l2.patientOf.set(key, owner);
+            named.push(id);
+          }
+        });
+        return entity === 'MedicalRecord'
+          ? loaders.entities.MedicalRecord.loadMany(named)
+          : loaders.entities.Study.loadMany(named);
+      };
+    add('Patient.records', chunk, listThenRows('patientRecords', 'MedicalRecord'));
+    add('Patient.studies', chunk, listThenRows('patientStudies', 'Study'));
     add('Patient.careTeam', chunk, (loaders, ids) =>
       loaders.relations.patientCareTeam.loadMany(consenting(ids)),
     );
-    for (const type of ['MedicalRecord', 'Study'] as const) {
-      const own = records.filter((r) => r.type === type && inChunk.has(r.owner));
-      add(
-        type,
-        own.map((r) => r.id),
-        (loaders) => {
-          const wanted = own.filter((r) => !isWithheld(deps, tenantId, r.owner));
-          // The hot set says whose a record is; its load checks, and learns it again from its row.
-          for (const r of wanted) {
-            const key = `${tenantId}:${r.id}`;
-            if (!deps.l2.patientOf.has(key)) deps.l2.patientOf.set(key, r.owner);
-          }
-          const ids = wanted.map((r) => r.id);
-          return type === 'MedicalRecord'
-            ? loaders.entities.MedicalRecord.loadMany(ids)
-            : loaders.entities.Study.loadMany(ids);
-        },
-      );
-    }
   }
   return steps;
 }
