@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generationKey } from '../../src/cache/controlValues.js';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client.js';
@@ -108,5 +109,51 @@ describe.runIf(inject('postgresRun') !== null)('the invalidation feed', () => {
       token: clinician,
     });
     expect(after.body.errors).toBeUndefined();
+  });
+
+  // Last in the file: it takes the freshness check over, and raises a floor for good.
+  it('refuses an answer read from L2 before a write it could not hear, once it had to wait to hear again', async () => {
+    for (let i = 0; i < 2; i++) {
+      const warm = await server.graphql(CHART, {
+        variables: { id: patient.patientId },
+        token: clinician,
+      });
+      expect(warm.body.errors).toBeUndefined();
+    }
+    let fresh = true;
+    server.l2.useFreshness(() => fresh);
+    const admin = postgres(owner.url ?? '', { max: 2, onnotice: () => undefined });
+    try {
+      let answer: ReturnType<typeof server.graphql> | undefined;
+      // The audit table locked: the request reads L2, then waits at its audit commit.
+      await admin.begin(async (tx) => {
+        await tx`lock table audit_events in exclusive mode`;
+        answer = server.graphql(CHART, { variables: { id: patient.patientId }, token: clinician });
+        await waitFor('the audit commit to wait on the lock', async () => {
+          const [row] = await admin<Array<{ n: number }>>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`;
+          return (row?.n ?? 0) > 0;
+        });
+        // Meanwhile the instance loses its proof of hearing every write, and a write it could not
+        // hear then supersedes the patient's generation it read.
+        fresh = false;
+        server.l2.observe(
+          't1',
+          [{ kind: 'patient', patientId: patient.patientId }],
+          Number.MAX_SAFE_INTEGER - 1,
+        );
+      });
+      setTimeout(() => {
+        fresh = true;
+      }, 300);
+      const response = await answer;
+      expect(response?.status).toBe(503);
+      expect(response?.body.errors?.[0]?.extensions?.code).toBe('CACHE_UNVERIFIED');
+      expect(response?.headers.get('retry-after')).toBe('1');
+      expect(JSON.stringify(response?.body)).not.toContain('records');
+    } finally {
+      await admin.end();
+    }
   });
 });
