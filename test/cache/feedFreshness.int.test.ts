@@ -9,16 +9,9 @@ import { queryRows } from '../support/queryRows.js';
 import { tcpProxy, type TcpProxy } from '../support/tcpProxy.js';
 import { createTestDatabase } from '../support/testDatabase.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { waitFor } from '../support/waitFor.js';
 
 const CHART = `query Chart($id: ID!) { patient(id: $id) { name records { diagnosis } studies { modality } } }`;
-
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 // The invalidation feed lives on Postgres's LISTEN/NOTIFY: a real Postgres only.
 describe.runIf(inject('postgresRun') !== null)('the invalidation feed', () => {

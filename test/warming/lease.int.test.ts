@@ -7,6 +7,7 @@ import type { DatabaseHandle } from '../../src/db/client.js';
 import { seededPatient } from '../support/fixtures.js';
 import { spawnServer, type SpawnedServer } from '../support/spawnServer.js';
 import { createTestDatabase } from '../support/testDatabase.js';
+import { waitFor } from '../support/waitFor.js';
 
 const redisUrl = process.env.REDIS_URL;
 // `.ci/run` runs this file a second time with REDIS_CLUSTER_NODES: on a Redis Cluster.
@@ -23,16 +24,6 @@ interface ScanNode {
 async function leaseHeld(server: SpawnedServer): Promise<boolean> {
   const text = await (await fetch(`${server.origin}/metrics`)).text();
   return /^caregraph_cache_warm_lease_held 1$/m.test(text);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 // The lease and the hot sets live in Redis: two processes share them only through a real one.

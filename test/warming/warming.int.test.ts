@@ -7,6 +7,7 @@ import { seededPatient, type SeededPatient } from '../support/fixtures.js';
 import { metricValue } from '../support/metricValue.js';
 import { queryRows } from '../support/queryRows.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { waitFor } from '../support/waitFor.js';
 
 const CHART = `query Chart($id: ID!) {
   patient(id: $id) { name careTeam { name } records(first: 100) { diagnosis author { name department { name } } } studies { modality orderingDoctor { name } } }
@@ -18,20 +19,6 @@ const FAST = {
   CACHE_WARM_FLUSH_MS: '500',
   CACHE_WARM_LEASE_MS: '3000',
 };
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The first pass to start after `since` (ms since the epoch) and finish. */
 function passAfter(server: TestServer, since: number): Promise<WarmReport> {
