@@ -27,6 +27,7 @@ import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
 import { createAuditLog } from '../audit/auditLog.js';
+import { measureAuditLog } from '../audit/measuredAuditLog.js';
 import { limitsPlugin } from './limits.js';
 import { textInputPlugin } from './textInput/index.js';
 import { createApolloLogger } from './apolloLogger.js';
@@ -135,7 +136,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const responseCache = deps.variant?.responseCache;
-  const auditLog = createAuditLog(deps.database);
+  const auditLog = measureAuditLog(createAuditLog(deps.database), deps.metrics);
   const documents = createDocumentStore(deps.schema, deps.trusted);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
