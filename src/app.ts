@@ -9,6 +9,7 @@ import { createSchema } from './graphql/createSchema.js';
 import { loadTypeDefs } from './graphql/loadTypeDefs.js';
 import type { Metrics } from './http/metrics.js';
 import { createServer, type ServerVariant } from './http/server.js';
+import { createMetricsListener, type MetricsListener } from './http/metricsEndpoint.js';
 import type { Sealer } from './cache/sealer.js';
 import type { CacheStore } from './cache/store.js';
 import { loadTrustedDocuments } from './persisted/trustedDocuments.js';
@@ -46,6 +47,11 @@ export interface App {
   readonly feed: InvalidationFeed | undefined;
   /** The warmer; undefined when CACHE_WARM=off or the store keeps no hot sets. */
   readonly warmer: Warmer | undefined;
+  /**
+   * The listener of /metrics when METRICS_PORT is set (the server does not answer /metrics
+   * then), for the caller to start with the server; closing the server closes it.
+   */
+  readonly metricsListener: MetricsListener | undefined;
 }
 
 /**
@@ -91,6 +97,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     logger,
     metrics,
     scrapeMetrics: deps.scrapeMetrics,
+    serveMetrics: config.metricsPort === undefined,
     introspection: config.introspection,
     production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,
@@ -130,10 +137,22 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
         })
       : undefined;
   started.warmer = warmer;
+  const metricsListener =
+    config.metricsPort === undefined
+      ? undefined
+      : createMetricsListener({
+          registry: metrics.registry,
+          scrapeMetrics: deps.scrapeMetrics,
+          logger,
+          host: config.host,
+          port: config.metricsPort,
+        });
+  // After the server's own drain: scrapes are answered while requests finish.
   server.addHook('onClose', async () => {
+    await metricsListener?.close();
     await warmer?.close();
     await feed?.close();
     await l2.close();
   });
-  return { server, l2, feed, warmer };
+  return { server, l2, feed, warmer, metricsListener };
 }

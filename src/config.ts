@@ -11,6 +11,7 @@ export const CONFIG_ENV_VARS = [
   'NODE_ENV',
   'HOST',
   'PORT',
+  'METRICS_PORT',
   'LOG_LEVEL',
   'DATABASE_URL',
   'DATABASE_APP_PASSWORD',
@@ -57,6 +58,11 @@ export interface Config {
   readonly env: Environment;
   readonly host: string;
   readonly port: number;
+  /**
+   * When set, /metrics is served on this port (same host) and not on `port`, so that it can
+   * stay off the public listener. Unset: /metrics is on `port`.
+   */
+  readonly metricsPort: number | undefined;
   readonly logLevel: string;
   /** Unset means the embedded PGlite database, migrated and seeded at start. */
   readonly databaseUrl: string | undefined;
@@ -158,6 +164,12 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: intInRange(0, 65535, 4000),
+  METRICS_PORT: z
+    .string()
+    .regex(/^[0-9]{1,5}$/, 'must be a port number from 1 to 65535')
+    .transform(Number)
+    .refine((port) => port >= 1 && port <= 65535, 'must be a port number from 1 to 65535')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z
     .string()
@@ -314,6 +326,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (/metrics gets a listener of its own)');
+  }
   if (production && e.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL: required when NODE_ENV=production (no embedded database)');
   }
@@ -330,6 +345,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databaseAppPassword: e.DATABASE_APP_PASSWORD,

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     logger.info(summary, 'embedded database migrated and seeded');
   }
 
-  const { server: app } = await createApp({
+  const { server: app, metricsListener } = await createApp({
     config,
     logger,
     database,
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       : { scrapeMetrics: joinClusterMetrics(metrics.registry, worker) }),
   });
   await app.listen({ host: config.host, port: config.port });
+  await metricsListener?.listen();
   if (database.kind === 'pglite') {
     await writeDevBanner(process.stdout, {
       db: database.db,

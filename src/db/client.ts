@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { ensureAppRole } from './appRole.js';
 import * as tables from './tables/index.js';
-import { tableOfStatement } from './tableOfStatement.js';
+import { MIGRATION_TABLE, tableOfStatement } from './tableOfStatement.js';
 
 export type Tables = typeof tables;
 
@@ -70,7 +70,10 @@ export interface DatabaseOptions {
   /** A postgres:// URL, or undefined for an in-memory PGlite. */
   readonly url: string | undefined;
   readonly poolMax?: number;
-  /** Called once per SQL statement with the table it touches first. */
+  /**
+   * Called once per SQL statement with the table it touches first (one of TABLE_LABELS), or
+   * "migration" for the statements of `migrate`.
+   */
   readonly onStatement?: (table: string) => void;
 }
 
@@ -102,11 +105,14 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     }
     onStatement(table);
   };
+  // Migrations run inside this context: their DDL is labelled as such, not by what it names.
+  const migrating = new AsyncLocalStorage<true>();
   const logger = {
     logQuery(query: string): void {
       const counter = counters.getStore();
       if (counter !== undefined) counter.statements++;
-      onStatement?.(tableOfStatement(query));
+      if (onStatement === undefined) return;
+      onStatement(migrating.getStore() === true ? MIGRATION_TABLE : tableOfStatement(query));
     },
   };
 
@@ -117,7 +123,8 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       db,
       kind: 'pglite',
       // PGlite has one user and no network: no other role could ever connect, so none is made.
-      migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+      migrate: () =>
+        migrating.run(true, () => migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER })),
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -149,7 +156,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     db,
     kind: 'postgres',
     migrate: async (migrateOptions = {}) => {
-      await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      await migrating.run(true, () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }));
       await ensureAppRole(client, { password: migrateOptions.appRolePassword });
     },
     ping: async () => {

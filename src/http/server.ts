@@ -27,6 +27,7 @@ import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
 import { auditPlugin } from './audit/index.js';
 import { createAuditLog } from '../audit/auditLog.js';
+import { measureAuditLog } from '../audit/measuredAuditLog.js';
 import { limitsPlugin } from './limits.js';
 import { textInputPlugin } from './textInput/index.js';
 import { createApolloLogger } from './apolloLogger.js';
@@ -40,6 +41,7 @@ import { unavailablePlugin } from './unavailable/index.js';
 import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
+import { registerMetricsRoute } from './metricsEndpoint.js';
 
 export interface ServerDeps {
   readonly schema: GraphQLSchema;
@@ -70,6 +72,8 @@ export interface ServerDeps {
    * worker answers the sum over every worker.
    */
   readonly scrapeMetrics?: () => Promise<string>;
+  /** False when /metrics has a listener of its own (METRICS_PORT): this one answers it 404. */
+  readonly serveMetrics?: boolean;
   /** Resolves when every dependency answers; rejects otherwise. */
   readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
 }
@@ -95,7 +99,8 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Creates the HTTP server: `/graphql` (GET and POST) through Apollo Server, plus `/healthz`,
- * `/readyz` and `/metrics`. Call `ready()` or `listen()` on the result.
+ * `/readyz` and `/metrics` (unless `serveMetrics` is false). Call `ready()` or `listen()` on the
+ * result.
  */
 export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Fastify's instance type is generic in its logger; the base type keeps it the default one.
@@ -135,7 +140,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const responseCache = deps.variant?.responseCache;
-  const auditLog = createAuditLog(deps.database);
+  const auditLog = measureAuditLog(createAuditLog(deps.database), deps.metrics);
   const documents = createDocumentStore(deps.schema, deps.trusted);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
@@ -325,17 +330,14 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  const { registry } = deps.metrics;
-  const scrapeMetrics = deps.scrapeMetrics ?? (() => registry.metrics());
-  app.get('/metrics', async (_request, reply) => {
-    try {
-      return await reply.type(registry.contentType).send(await scrapeMetrics());
-    } catch (error) {
-      // A partial sum would read as a counter reset; Prometheus records a failed scrape instead.
-      deps.logger.warn({ err: error }, 'metrics of every worker could not be collected');
-      return reply.code(503).type('text/plain').send('metrics unavailable\n');
-    }
-  });
+  // With METRICS_PORT, /metrics is served on that listener alone (metricsEndpoint.ts).
+  if (deps.serveMetrics !== false) {
+    registerMetricsRoute(app, {
+      registry: deps.metrics.registry,
+      scrapeMetrics: deps.scrapeMetrics,
+      logger: deps.logger,
+    });
+  }
 
   return app;
 }
