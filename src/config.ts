@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { isTenantId } from './auth/claimRules.js';
 
 /** The one documented development secret. `NODE_ENV=production` refuses it. */
 export const DEV_JWT_SECRET = 'caregraph-dev-secret-do-not-use-in-production';
@@ -242,7 +243,7 @@ const envSchema = z.object({
         .filter((tenant) => tenant !== ''),
     )
     .refine(
-      (tenants) => tenants.every((tenant) => /^[a-z0-9][a-z0-9_-]{0,62}$/.test(tenant)),
+      (tenants) => tenants.every(isTenantId),
       'must be comma-separated tenant ids (a-z, 0-9, _ and -, as tokens name them)',
     )
     .default([]),
@@ -252,6 +253,16 @@ const envSchema = z.object({
   CACHE_WARM_TOP_K: intInRange(1, 100_000, 1_000),
   CACHE_WARM_FLUSH_MS: intInRange(500, 300_000, 10_000),
 });
+
+/**
+ * NODE_ENV alone, for development tools that refuse production before they check anything
+ * else (an invalid value reads as undefined; `loadConfig` reports it).
+ */
+export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment | undefined {
+  const value = source.NODE_ENV === '' ? undefined : source.NODE_ENV;
+  const parsed = envSchema.shape.NODE_ENV.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /**
  * Parses and validates the environment once, at start-up.

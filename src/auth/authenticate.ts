@@ -3,6 +3,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { UnauthenticatedError } from '../errors.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
+import { isSubject, isTenantId } from './claimRules.js';
 import { isRole, type Principal } from './principal.js';
 
 export interface JwtSettings {
@@ -11,10 +12,6 @@ export interface JwtSettings {
   readonly audience: string | undefined;
 }
 
-const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-// The subject is stored verbatim as the audit trail's actor: printable text only (no controls,
-// no NUL that Postgres refuses, no lone surrogate it would store altered), and bounded.
-const SUBJECT_PATTERN = /^[^\p{C}]{1,256}$/u;
 const BEARER_PATTERN = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 /**
@@ -91,10 +88,10 @@ function verificationKeyOf(settings: JwtSettings): KeyObject {
 
 function principalOf(claims: Record<string, unknown>): Principal {
   const { sub, tenant, role, doctorId, patientId } = claims;
-  if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
+  if (!isSubject(sub)) {
     throw new UnauthenticatedError('Invalid token claims');
   }
-  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
+  if (!isTenantId(tenant)) {
     throw new UnauthenticatedError('Invalid token claims');
   }
   if (!isRole(role)) throw new UnauthenticatedError('Invalid token claims');

@@ -1,45 +1,16 @@
 /** `npm run token -- --role R --tenant T [--doctor ID] [--patient ID] [--sub S] [--expires 8h]` */
-import { parseArgs } from 'node:util';
-import { isRole } from '../auth/principal.js';
 import { signToken } from '../auth/tokens.js';
 import { loadConfig } from '../config.js';
+import { runCli } from './cliArgs.js';
+import { parseTokenArgs, TOKEN_USAGE } from './tokenArgs.js';
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string' },
-    tenant: { type: 'string' },
-    doctor: { type: 'string' },
-    patient: { type: 'string' },
-    sub: { type: 'string' },
-    expires: { type: 'string', default: '8h' },
-  },
+runCli('token', async () => {
+  const request = parseTokenArgs(process.argv.slice(2));
+  if (request.kind === 'help') {
+    process.stdout.write(TOKEN_USAGE);
+    return;
+  }
+  const config = loadConfig();
+  const token = await signToken(request.claims, config.jwt, request.expiresIn);
+  process.stdout.write(`${token}\n`);
 });
-const { role, tenant, doctor, patient } = values;
-if (!isRole(role) || tenant === undefined) {
-  process.stderr.write(
-    'usage: npm run token -- --role clinician|frontdesk|patient|auditor|admin --tenant T [--doctor ID] [--patient ID]\n',
-  );
-  process.exit(2);
-}
-if (
-  (role === 'clinician' && doctor === undefined) ||
-  (role === 'patient' && patient === undefined)
-) {
-  process.stderr.write(
-    `a ${role} token needs --${role === 'clinician' ? 'doctor' : 'patient'} ID\n`,
-  );
-  process.exit(2);
-}
-const config = loadConfig();
-const token = await signToken(
-  {
-    sub: values.sub ?? `${role}-${doctor ?? patient ?? 'user'}`,
-    tenant,
-    role,
-    doctorId: doctor,
-    patientId: patient,
-  },
-  config.jwt,
-  values.expires,
-);
-process.stdout.write(`${token}\n`);

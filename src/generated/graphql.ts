@@ -56,6 +56,19 @@ export type AuditEvent = {
   entityCount: Maybe<Scalars['Int']['output']>;
 };
 
+/** The entity types `purgeCache(type)` takes, named as the GraphQL types are. */
+export type CacheEntityType =
+  /** Patients, with their records and studies: purging it purges every entry of the tenant. */
+  | 'Patient'
+  /** Purges every entry of the tenant, as `Patient` does. */
+  | 'MedicalRecord'
+  /** Purges every entry of the tenant, as `Patient` does. */
+  | 'Study'
+  /** Purges the tenant's reference data (doctors and departments). */
+  | 'Doctor'
+  /** Purges the tenant's reference data (doctors and departments), as `Doctor` does. */
+  | 'Department';
+
 /** What the cache is doing, for administrators: counts only, never an id or a value. */
 export type CacheStats = {
   __typename?: 'CacheStats';
@@ -128,10 +141,15 @@ export type Doctor = {
   department: Department;
 };
 
+/** The fields `updateDoctor` changes; an absent field is left as it is, and none can be cleared. */
 export type UpdateDoctorInput = {
+  /** 1 to 200 characters after trimming, as are `title` and `specialty`. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** e.g. `MD`, `DO`, `NP`. */
   title?: InputMaybe<Scalars['String']['input']>;
+  /** e.g. `Cardiology`. */
   specialty?: InputMaybe<Scalars['String']['input']>;
+  /** A department of the tenant (BAD_USER_INPUT when there is none with this id). */
   departmentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -165,24 +183,42 @@ export type PatientRecordsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The demographics `updatePatient` changes; an absent field is left as it is. */
 export type UpdatePatientInput = {
+  /** The full name, 1 to 200 characters after trimming; it cannot be cleared. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** A phone number: 5 to 30 of digits, spaces and `+ ( ) . / -`, e.g. `+1 555-0100`. Null clears it. */
   phone?: InputMaybe<Scalars['String']['input']>;
+  /** A doctor of the tenant (BAD_USER_INPUT when there is none with this id). Null clears it. */
   primaryDoctorId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Query = {
   __typename?: 'Query';
-  /** One patient of the caller's tenant, or null when no such patient exists there. */
+  /** One patient of the caller's tenant, or null when no such patient exists there. The front desk, the patient themselves, and clinicians who may read their chart; which fields each may read is in the README's access table. */
   patient: Maybe<Patient>;
-  /** Patients whose name or MRN matches `search`, limited to those the caller may read. */
+  /**
+   * Patients of the caller's tenant that match `search`, limited to those the caller may read.
+   * `search` is trimmed and must then hold 2 to 100 characters (BAD_USER_INPUT otherwise). A
+   * patient matches when their full name ("First Last") contains it anywhere, ignoring case, or
+   * when their MRN equals it exactly, ignoring case: `M0000001` and `m0000001` find that patient,
+   * `M00000` finds no MRN (a prefix or part of an MRN matches nothing). `%` and `_` are literal
+   * characters. At most `first` patients (1 to 100), ordered by name, then id; the caller's
+   * scope (front desk: consenting patients; clinician: their care team's consenting patients;
+   * patient: themselves) is applied before the limit. Clinicians, front desk and patients.
+   */
   patients: Maybe<Array<Patient>>;
+  /** One medical record, or null when none has this id in the caller's tenant. The patient themselves or a clinician who may read their chart. */
   medicalRecord: Maybe<MedicalRecord>;
+  /** One imaging study, or null when none has this id in the caller's tenant. The patient themselves or a clinician who may read their chart. */
   study: Maybe<Study>;
+  /** One doctor of the caller's tenant, or null when none has this id. Reference data: any signed-in caller. */
   doctor: Maybe<Doctor>;
-  /** Doctors of the caller's tenant, optionally of one department. */
+  /** Doctors of the caller's tenant, by name, or those of one department when `departmentId` is given. Any signed-in caller. */
   doctors: Array<Doctor>;
+  /** One department of the caller's tenant, or null when none has this id. Any signed-in caller. */
   department: Maybe<Department>;
+  /** Every department of the caller's tenant, by name. Any signed-in caller. */
   departments: Array<Department>;
   /** The audit trail, newest first. Auditors only. */
   auditEvents: Maybe<Array<AuditEvent>>;
@@ -234,12 +270,33 @@ export type QueryAuditEventsArgs = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Changes a patient's demographics: the given fields only, at least one. The front desk, or a clinician on the care team who may read the chart. NOT_FOUND when no such patient exists in the tenant. */
   updatePatient: Patient;
+  /** Adds a medical record to a patient's chart, authored by the calling doctor. A clinician on the patient's care team who may read the chart. NOT_FOUND when no such patient exists in the tenant. */
   addMedicalRecord: MedicalRecord;
+  /** Sets a study's report status and, when `report` is given, its text. A clinician on the care team of the study's patient. NOT_FOUND when no such study exists in the tenant. */
   updateStudyReport: Study;
+  /**
+   * Grants or withdraws a patient's consent. While it is withdrawn, nothing of the patient is
+   * cached, the front desk reads only `id` and `consentGranted`, and clinicians need break-glass.
+   * The patient themselves, or the front desk on their behalf.
+   */
   setConsent: Patient;
+  /** Changes a doctor: the given fields only, at least one. Administrators only. NOT_FOUND when no such doctor exists in the tenant. */
   updateDoctor: Doctor;
-  /** Removes cached entries, of one patient or of one type. Returns the number of entries purged. */
+  /**
+   * Makes cached entries of the caller's tenant unreadable, on every instance, in one write
+   * however many entries there are:
+   * - `patientId`: that patient's entries (the row, their lists, records and studies) and every
+   *   cached search of the tenant;
+   * - `type: Doctor` or `type: Department`: the tenant's reference data (doctors, departments
+   *   and their lists);
+   * - `type: Patient`, `MedicalRecord` or `Study`, or no argument: every entry of the tenant.
+   * With both arguments, `patientId` decides. Returns the number of cache generations it
+   * advanced (2 for a patient: theirs and the searches'; 1 otherwise), not a number of entries:
+   * entries are made unreadable, never counted. Audited as one PURGE event, and not made when
+   * that event cannot be written. Administrators only.
+   */
   purgeCache: Scalars['Int']['output'];
   /** Puts a doctor on a patient's care team; the front desk. Takes effect on the next request. */
   addCareTeamMember: Patient;
@@ -280,7 +337,7 @@ export type MutationUpdateDoctorArgs = {
 
 export type MutationPurgeCacheArgs = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
-  type?: InputMaybe<Scalars['String']['input']>;
+  type?: InputMaybe<CacheEntityType>;
 };
 
 
@@ -309,10 +366,15 @@ export type MedicalRecord = {
   notes: Maybe<Scalars['String']['output']>;
 };
 
+/** A new entry of a patient's chart; its author is the calling doctor and its time the server's. */
 export type AddMedicalRecordInput = {
+  /** The patient whose chart it joins: a uuid of the caller's tenant. */
   patientId: Scalars['ID']['input'];
+  /** An ICD-10-CM code such as `E11.9` (trimmed and upper-cased: `e11.9` is accepted). */
   diagnosisCode: Scalars['String']['input'];
+  /** The diagnosis in words, 1 to 500 characters after trimming. */
   diagnosis: Scalars['String']['input'];
+  /** Free-text clinical notes, at most 20,000 characters. */
   notes?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -417,6 +479,7 @@ export type ResolversTypes = {
   AuditEvent: ResolverTypeWrapper<AuditEventRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CacheEntityType: CacheEntityType;
   CacheStats: ResolverTypeWrapper<CacheStats>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;

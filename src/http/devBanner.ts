@@ -1,56 +1,76 @@
-import { and, asc, eq } from 'drizzle-orm';
 import type { JwtSettings } from '../auth/authenticate.js';
 import { ROLES, type Role } from '../auth/principal.js';
 import { signToken } from '../auth/tokens.js';
 import type { Database } from '../db/client.js';
-import { careTeam, patients } from '../db/tables/index.js';
+import { listTenantUsers } from '../db/queries/listTenantUsers.js';
 
 const TENANT = 't1';
+const NEEDS_SAMPLE: ReadonlySet<Role> = new Set(['clinician', 'patient']);
+
+interface SampleUser {
+  readonly patientId: string;
+  readonly doctorId: string;
+  readonly doctorName: string;
+}
 
 /**
- * Prints one ready-to-use token per role of tenant t1, and an example curl, for the embedded
- * development database. The clinician is on the care team of the patient shown.
+ * Prints, for the embedded development database: a sample patient of tenant t1 (its id, by
+ * label) and a doctor on its care team, one ready-to-use token per role (the clinician is that
+ * doctor, the patient that patient), the command that signs others, and an example curl.
+ * Ids only for the patient: the banner is output a terminal or a log may keep.
  */
 export async function writeDevBanner(
   out: NodeJS.WritableStream,
   deps: { db: Database; jwt: JwtSettings; address: string },
 ): Promise<void> {
-  const [link] = await deps.db
-    .select({ patientId: careTeam.patientId, doctorId: careTeam.doctorId })
-    .from(careTeam)
-    .innerJoin(
-      patients,
-      and(eq(patients.tenantId, careTeam.tenantId), eq(patients.id, careTeam.patientId)),
-    )
-    .where(eq(careTeam.tenantId, TENANT))
-    .orderBy(asc(patients.mrn))
-    .limit(1);
+  const { patients } = await listTenantUsers(deps.db, TENANT, 1);
+  const [patient] = patients;
+  const [doctor] = patient?.careTeam ?? [];
+  const sample: SampleUser | undefined =
+    patient === undefined || doctor === undefined
+      ? undefined
+      : { patientId: patient.id, doctorId: doctor.id, doctorName: doctor.name };
   const lines = [
     '',
     `caregraph is serving ${deps.address}/graphql on the embedded database (tenant ${TENANT}).`,
-    'Development tokens, valid for 8 hours (paste into a shell):',
+    '',
   ];
-  for (const role of ROLES) {
-    const token = await signToken(claimsFor(role, link), deps.jwt);
+  if (sample !== undefined) {
+    lines.push(
+      'Sample users (synthetic seed data):',
+      `  patient id: ${sample.patientId}`,
+      `  doctor id:  ${sample.doctorId} (${sample.doctorName}, on that patient's care team)`,
+      '',
+    );
+  }
+  lines.push('Development tokens, valid for 8 hours (paste into a shell):');
+  // Without a sample (nothing seeded), a clinician or patient token would name no one.
+  for (const role of ROLES.filter((r) => sample !== undefined || !NEEDS_SAMPLE.has(r))) {
+    const token = await signToken(claimsFor(role, sample), deps.jwt);
     lines.push(`  export ${role.toUpperCase()}_TOKEN=${token}`);
   }
-  if (link !== undefined) {
+  if (sample !== undefined) {
     lines.push(
+      `  export PATIENT_ID=${sample.patientId} DOCTOR_ID=${sample.doctorId}`,
+      '',
+      'The clinician token is that doctor; the patient token is that patient. Another token:',
+      `  npm run token -- --role clinician --tenant ${TENANT} --doctor ${sample.doctorId}`,
+      `Other ids: npm run dev:users -- --tenant ${TENANT}`,
       '',
       'Try (as the clinician):',
       `  curl -s ${deps.address}/graphql -H "Authorization: Bearer $CLINICIAN_TOKEN" -H 'content-type: application/json' \\`,
-      `    -d '{"query":"{ patient(id: \\"${link.patientId}\\") { name careTeam { name } records(first: 3) { diagnosis author { name } } } }"}'`,
+      `    -d '{"query":"{ patient(id: \\"${sample.patientId}\\") { name careTeam { name } records(first: 3) { diagnosis author { name } } } }"}'`,
     );
   }
   out.write(`${lines.join('\n')}\n\n`);
 }
 
-function claimsFor(role: Role, link: { patientId: string; doctorId: string } | undefined) {
+function claimsFor(role: Role, sample: SampleUser | undefined) {
   return {
     sub: `dev-${role}`,
     tenant: TENANT,
     role,
-    doctorId: role === 'clinician' ? link?.doctorId : undefined,
-    patientId: role === 'patient' ? link?.patientId : undefined,
+    doctorId: role === 'clinician' ? sample?.doctorId : undefined,
+    patientId: role === 'patient' ? sample?.patientId : undefined,
   };
 }

@@ -375,7 +375,7 @@ describe('writes when their audit row cannot be written', () => {
     await read();
     await read();
     const purge = await withoutAuditTable(() =>
-      server.graphql('mutation { purgeCache(type: "Doctor") }', { token: admin }),
+      server.graphql('mutation { purgeCache(type: Doctor) }', { token: admin }),
     );
     expect(purge.status).toBe(503);
     expect(purge.body.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);

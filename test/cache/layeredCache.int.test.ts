@@ -411,13 +411,32 @@ describe('the layered cache', () => {
 
     it('answers purgeCache with the number of generations advanced', async () => {
       const admin = await server.token({ role: 'admin' });
+      const patient = await seededPatient(server.database.db, 't1', 16);
       const response = await server.graphql(
-        `mutation { a: purgeCache(type: "Doctor") b: purgeCache }`,
-        { token: admin },
+        `mutation ($p: ID!) { a: purgeCache(type: Doctor) b: purgeCache c: purgeCache(type: Study) d: purgeCache(patientId: $p) }`,
+        { token: admin, variables: { p: patient.patientId } },
       );
-      expect(response.body.data).toEqual({ a: 1, b: 1 });
-      const bad = await server.graphql(`mutation { purgeCache(type: "Nope") }`, { token: admin });
-      expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      // A patient's purge advances theirs and the searches'; the others, one generation each.
+      expect(response.body.data).toEqual({ a: 1, b: 1, c: 1, d: 2 });
+    });
+
+    it('refuses a purgeCache type that is not a CacheEntityType before the resolver runs', async () => {
+      const admin = await server.token({ role: 'admin' });
+      const literal = await server.graphql(`mutation { purgeCache(type: Nope) }`, { token: admin });
+      expect(literal.status).toBe(400);
+      expect(literal.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(literal.body.errors?.[0]?.message).toContain('CacheEntityType');
+      const string = await server.graphql(`mutation { purgeCache(type: "Doctor") }`, {
+        token: admin,
+      });
+      expect(string.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const variable = await server.graphql(
+        `mutation ($t: CacheEntityType) { purgeCache(type: $t) }`,
+        { token: admin, variables: { t: 'Nope' } },
+      );
+      expect(variable.status).toBe(400);
+      expect(variable.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(variable.body.data).toBeUndefined();
     });
   });
 
@@ -469,7 +488,7 @@ describe('the layered cache', () => {
         token: admin,
       });
       expect(doctors.headers.get('cache-control')).toBe('private, max-age=3600');
-      const mutation = await server.graphql(`mutation { purgeCache(type: "Doctor") }`, {
+      const mutation = await server.graphql(`mutation { purgeCache(type: Doctor) }`, {
         token: admin,
       });
       expect(mutation.headers.get('cache-control')).toBe('no-store');

@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { describe, expect, inject, it } from 'vitest';
+import { decodeJwt } from 'jose';
 import { authenticate } from '../../src/auth/authenticate.js';
 import { loadConfig } from '../../src/config.js';
+import { hasStackTrace, runCli } from '../support/runCli.js';
 import { databaseUrl } from '../support/testDatabase.js';
 
 const run = promisify(execFile);
@@ -16,8 +18,10 @@ function cli(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('npm run token', () => {
+  const doctorId = '11111111-2222-4333-8444-555555555555';
+  const jwt = loadConfig({}).jwt;
+
   it('prints a token the server accepts, with the given claims', async () => {
-    const doctorId = '11111111-2222-4333-8444-555555555555';
     const { stdout } = await cli('token', [
       '--role',
       'clinician',
@@ -26,18 +30,72 @@ describe('npm run token', () => {
       '--doctor',
       doctorId,
     ]);
-    const principal = await authenticate(`Bearer ${stdout.trim()}`, loadConfig({}).jwt);
+    const principal = await authenticate(`Bearer ${stdout.trim()}`, jwt);
     expect(principal).toMatchObject({ tenantId: 't2', role: 'clinician', doctorId });
   });
 
-  it('refuses an unknown role or a clinician without a doctor id', async () => {
-    await expect(cli('token', ['--role', 'root', '--tenant', 't1'])).rejects.toMatchObject({
-      code: 2,
-    });
-    await expect(cli('token', ['--role', 'clinician', '--tenant', 't1'])).rejects.toMatchObject({
-      code: 2,
+  it('signs for the lifetime --expires gives', async () => {
+    const { code, stdout } = await runCli('token', [
+      '--role=patient',
+      '--tenant=t1',
+      `--patient=${doctorId.toUpperCase()}`,
+      '--expires=30m',
+    ]);
+    expect(code).toBe(0);
+    const claims = decodeJwt(stdout.trim());
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(1800);
+    await expect(authenticate(`Bearer ${stdout.trim()}`, jwt)).resolves.toMatchObject({
+      role: 'patient',
+      patientId: doctorId,
     });
   });
+
+  it('prints its usage on --help and exits 0', async () => {
+    const { code, stdout, stderr } = await runCli('token', ['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('usage: npm run token -- --role ROLE --tenant TENANT');
+    expect(stdout).toContain('--expires');
+    expect(stderr).toBe('');
+  });
+
+  // The command lines the issue names, each run as `npm run token` runs it; every other refusal
+  // is the same code path, checked in tokenArgs.test.ts without a process each.
+  const refusals: ReadonlyArray<readonly [string, ReadonlyArray<string>, string]> = [
+    [
+      'an unknown flag',
+      ['--role', 'admin', '--tenant', 't1', '--rol', 'x'],
+      'unknown option --rol',
+    ],
+    ['a flag without its value', ['--tenant', 't1', '--role'], '--role needs a value'],
+    [
+      'a bad duration',
+      ['--role', 'admin', '--tenant', 't1', '--expires', 'soon'],
+      '--expires "soon" is not a duration',
+    ],
+    [
+      'a tenant the server refuses',
+      ['--role', 'admin', '--tenant', 'T1'],
+      'the server refuses tenant "T1"',
+    ],
+    [
+      'a clinician without --doctor',
+      ['--role', 'clinician', '--tenant', 't1'],
+      'a clinician token needs --doctor',
+    ],
+  ];
+
+  for (const [what, args, message] of refusals) {
+    it(`refuses ${what} in one line with a pointer to --help, exit code 2`, async () => {
+      const { code, stdout, stderr } = await runCli('token', args);
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      expect(stderr.split('\n')).toEqual([
+        expect.stringContaining(message) as string,
+        'Run `npm run token -- --help` for usage.',
+        '',
+      ]);
+      expect(hasStackTrace(stderr)).toBe(false);
+    });
+  }
 });
 
 describe('npm run db:migrate', () => {

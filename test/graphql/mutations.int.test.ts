@@ -319,4 +319,18 @@ describe('read permissions', () => {
     });
     expect(hidden.body.data?.patients).toEqual([]);
   });
+
+  it('matches an MRN exactly, ignoring case and surrounding spaces: a part of one finds nothing', async () => {
+    const frontdesk = await server.token({ role: 'frontdesk' });
+    const search = async (m: string) =>
+      (
+        await server.graphql(`query ($m: String!) { patients(search: $m, first: 100) { id } }`, {
+          token: frontdesk,
+          variables: { m },
+        })
+      ).body.data?.patients;
+    expect(await search(' m0000006 ')).toEqual([{ id: patient.patientId }]);
+    expect(await search('M000000')).toEqual([]);
+    expect(await search('0000006')).toEqual([]);
+  });
 });

@@ -93,7 +93,8 @@ function slots(f: CanaryFixture): Slot[] {
     'updateStudyReport(id: $id, reportStatus: PRELIMINARY, report: $report)',
     '$id: ID!, $report: String',
   );
-  const purge = m('purgeCache(patientId: $p, type: $t)', '$p: ID, $t: String', '');
+  // `type` is an enum: a canary in it is refused by GraphQL itself, and must not be logged either.
+  const purge = m('purgeCache(patientId: $p, type: $t)', '$p: ID, $t: CacheEntityType', '');
   const consent = m('setConsent(patientId: $v, granted: true)', '$v: ID!');
   const entry = (fields: Record<string, string | null>) => ({
     input: { patientId: f.patientId, diagnosisCode: 'I10', diagnosis: 'Hypertension', ...fields },
