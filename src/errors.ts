@@ -58,12 +58,22 @@ export function isClientErrorCode(code: unknown): code is string {
   return typeof code === 'string' && (OWN_ERROR_CODES.has(code) || FRAMEWORK_ERROR_CODES.has(code));
 }
 
+/**
+ * Why a bearer token was refused, for the request log: `missing` (no header), `malformed` (not
+ * `Bearer <JWT>`), `expired`, `invalid` (signature, algorithm, issuer or audience) or `claims`
+ * (a verified token whose claims the service cannot use).
+ */
+export type UnauthenticatedReason = 'missing' | 'malformed' | 'expired' | 'invalid' | 'claims';
+
 /** The caller has no valid bearer token. Sent with HTTP 401. */
 export class UnauthenticatedError extends GraphQLError {
-  constructor(message = 'Authentication required') {
+  readonly reason: UnauthenticatedReason;
+
+  constructor(message = 'Authentication required', reason: UnauthenticatedReason = 'invalid') {
     super(message, {
       extensions: { code: ErrorCode.Unauthenticated, http: { status: 401 } },
     });
+    this.reason = reason;
   }
 }
 

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LogFn } from 'pino';
+import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LogFn } from 'pino';
 
 export type { Logger };
 
@@ -15,6 +15,8 @@ export function createLogger(options: { level: string; destination?: Destination
     {
       level: options.level,
       base: { service: 'caregraph' },
+      // `"time":"2026-01-31T09:30:00.000Z"`: readable as it stands, and sorted as text.
+      timestamp: stdTimeFunctions.isoTime,
       redact: {
         paths: [
           'req.headers.authorization',

@@ -109,6 +109,13 @@ describe('describeError', () => {
 });
 
 describe('createLogger', () => {
+  it('stamps every line with an ISO 8601 UTC time', () => {
+    const { logger, text } = capturedLogger();
+    logger.info('started');
+    const line = JSON.parse(text()) as { time: unknown };
+    expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
   it('writes an error passed as the first argument without its message', () => {
     const { logger, text } = capturedLogger();
     const value = canary();

@@ -26,10 +26,11 @@ export async function authenticate(
   settings: JwtSettings,
 ): Promise<Principal> {
   if (authorization === undefined || authorization === '') {
-    throw new UnauthenticatedError('Missing bearer token');
+    throw new UnauthenticatedError('Missing bearer token', 'missing');
   }
   const token = BEARER_PATTERN.exec(authorization)?.[1];
-  if (token === undefined) throw new UnauthenticatedError('Malformed Authorization header');
+  if (token === undefined)
+    throw new UnauthenticatedError('Malformed Authorization header', 'malformed');
   const verified = verifiedTokensOf(settings);
   const known = verified.get(token);
   if (known !== undefined && Date.now() < known.expiresAtMs) return known.principal;
@@ -43,8 +44,9 @@ export async function authenticate(
       ...(settings.audience === undefined ? {} : { audience: settings.audience }),
     }));
   } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
-    throw new UnauthenticatedError('Invalid token');
+    if (error instanceof joseErrors.JWTExpired)
+      throw new UnauthenticatedError('Token expired', 'expired');
+    throw new UnauthenticatedError('Invalid token', 'invalid');
   }
   const principal = principalOf(payload);
   // jwtVerify required exp, and refused a token already past it.
@@ -89,25 +91,25 @@ function verificationKeyOf(settings: JwtSettings): KeyObject {
 function principalOf(claims: Record<string, unknown>): Principal {
   const { sub, tenant, role, doctorId, patientId } = claims;
   if (!isSubject(sub)) {
-    throw new UnauthenticatedError('Invalid token claims');
+    throw new UnauthenticatedError('Invalid token claims', 'claims');
   }
   if (!isTenantId(tenant)) {
-    throw new UnauthenticatedError('Invalid token claims');
+    throw new UnauthenticatedError('Invalid token claims', 'claims');
   }
-  if (!isRole(role)) throw new UnauthenticatedError('Invalid token claims');
+  if (!isRole(role)) throw new UnauthenticatedError('Invalid token claims', 'claims');
   if (doctorId !== undefined && !isUuid(doctorId)) {
-    throw new UnauthenticatedError('Invalid token claims');
+    throw new UnauthenticatedError('Invalid token claims', 'claims');
   }
   if (patientId !== undefined && !isUuid(patientId)) {
-    throw new UnauthenticatedError('Invalid token claims');
+    throw new UnauthenticatedError('Invalid token claims', 'claims');
   }
   // A clinician without a doctor id, or a patient without a patient id, could read nothing
   // safely; refusing the token is clearer than a response full of FORBIDDEN.
   if (role === 'clinician' && doctorId === undefined) {
-    throw new UnauthenticatedError('Clinician tokens need a doctorId claim');
+    throw new UnauthenticatedError('Clinician tokens need a doctorId claim', 'claims');
   }
   if (role === 'patient' && patientId === undefined) {
-    throw new UnauthenticatedError('Patient tokens need a patientId claim');
+    throw new UnauthenticatedError('Patient tokens need a patientId claim', 'claims');
   }
   return {
     userId: sub,

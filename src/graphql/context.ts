@@ -15,6 +15,7 @@ import type { HttpCachePolicy } from '../policy/cachePolicy.js';
 import { createLoaders, type LoaderOptions, type Loaders } from '../loaders/createLoaders.js';
 import { cachedSearchPatients } from '../loaders/searchPatients.js';
 import { refreshAfterWrite } from '../loaders/refreshAfterWrite.js';
+import type { LookupTally } from '../loaders/lookupTally.js';
 import { CacheInvalidationDelayedError } from '../errors.js';
 import { describeError, type Logger } from '../logger.js';
 import type { GraphQLError } from 'graphql';
@@ -53,6 +54,12 @@ export interface RequestContext {
     cachePolicy: HttpCachePolicy | undefined;
     /** True once the operation is known to be a query (which writes nothing). */
     query?: boolean;
+    /** For the request log: the operation's name as Apollo resolved it (null: anonymous). */
+    operationName?: string | null;
+    /** For the request log: how the operation's text arrived. */
+    persisted?: 'text' | 'manifest' | 'apq' | 'apqRegister';
+    /** For the request log: the codes of the errors its response carries. */
+    errorCodes?: ReadonlyArray<string>;
   };
   /**
    * The last step of a write's transaction: inserts its audit row, then publishes the scopes
@@ -97,6 +104,8 @@ export interface IncomingRequest {
   readonly clientAddress: string;
   /** A clinician's validated break-glass reason, if the request carried one. */
   readonly breakGlassReason: string | undefined;
+  /** The HTTP request's lookup counts, shared by every operation of a batch. */
+  readonly lookups?: LookupTally;
 }
 
 /** Builds a request's context, with loaders and an L2 view bound to the caller's tenant. */
@@ -120,6 +129,7 @@ export function createRequestContext(deps: ContextDeps, request: IncomingRequest
     l2: deps.l2,
     cache,
     entryPolicies: deps.entryPolicies,
+    lookups: request.lookups,
     // The first layer to serve an entity is the one its audit event names.
     onSource: (type: string, id: string, source: 'l2' | 'db') => {
       const key = `${type}:${id}`;

@@ -19,6 +19,11 @@ export interface GraphqlHandlerDeps {
   readonly audit: boolean;
   /** Whether this process hears every committed invalidation lately (`L2Cache.fresh`). */
   readonly fresh: () => boolean;
+  /** Told of the operations' contexts as they are built, for the request log. */
+  readonly onContexts?: (
+    request: FastifyRequest,
+    contexts: ReadonlyArray<RequestContext | undefined>,
+  ) => void;
 }
 
 /** How long a response served partly from L2 waits for the feed to prove it is current. */
@@ -68,6 +73,7 @@ export function createGraphqlHandler(deps: GraphqlHandlerDeps) {
     const execute = () => {
       const slots: Array<RequestContext | undefined> = [];
       contexts = slots;
+      deps.onContexts?.(request, slots);
       const contextOf = (slot: number) => (): Promise<RequestContext> => {
         const created = deps.contextFor(request);
         slots[slot] = created;

@@ -38,6 +38,8 @@ import { createFormatError } from './formatError.js';
 import { createGraphqlHandler } from './graphqlHandler.js';
 import { createDocumentStore } from './documentStore.js';
 import { unavailablePlugin } from './unavailable/index.js';
+import { requestLogPlugin } from './requestLog/index.js';
+import { createRequestLog } from './requestLog/createRequestLog.js';
 import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
@@ -52,7 +54,7 @@ export interface ServerDeps {
   readonly l2: L2Cache;
   readonly db: Database;
   /** The database's prepared statements: the audit commit of every read goes through them. */
-  readonly database: Pick<DatabaseHandle, 'executePrepared'>;
+  readonly database: Pick<DatabaseHandle, 'executePrepared' | 'countStatements'>;
   readonly jwt: JwtSettings;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -107,7 +109,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger;
   const app = fastify({
     loggerInstance: logger,
-    // Request lines would log URLs, and a GET query string can carry PHI in its variables.
+    // Fastify's request lines would log URLs, and a GET query string can carry PHI in its
+    // variables: the request log (requestLog/) writes lines of its own instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxBodyBytes,
     genReqId: (request) => {
@@ -177,6 +180,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       limitsPlugin(deps.schema, deps.limits),
       textInputPlugin(),
       unavailablePlugin(),
+      requestLogPlugin(deps.trusted),
       ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
@@ -256,12 +260,20 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   // GET as over POST (Apollo's CSRF check would otherwise answer a bare GET first).
   const principals = new WeakMap<FastifyRequest, Principal>();
   const breakGlass = new WeakMap<FastifyRequest, string>();
+  const requestLog = createRequestLog({
+    logger: deps.logger,
+    countStatements: (work) => deps.database.countStatements(work),
+    principalOf: (request) => principals.get(request),
+    breakGlassOf: (request) => breakGlass.get(request),
+  });
+  requestLog.install(app);
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH) return undefined;
     try {
       principals.set(request, await authenticate(request.headers.authorization, deps.jwt));
     } catch (error) {
       if (!(error instanceof UnauthenticatedError)) throw error;
+      requestLog.noteUnauthenticated(request, error.reason);
       return reply
         .code(401)
         .header('cache-control', 'no-store')
@@ -297,6 +309,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       logger: deps.logger,
       audit: deps.variant?.audit !== false,
       fresh: () => deps.l2.fresh(),
+      onContexts: requestLog.noteContexts,
       contextFor: (request) => {
         const principal = principals.get(request);
         invariant(principal !== undefined, 'the preHandler authenticates every GraphQL request');
@@ -314,6 +327,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
             principal,
             clientAddress: request.ip,
             breakGlassReason: breakGlass.get(request),
+            lookups: requestLog.lookupsOf(request),
           },
         );
       },

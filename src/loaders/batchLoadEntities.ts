@@ -6,6 +6,7 @@ import { scopeOfOwner } from '../cache/scopes.js';
 import type { Database } from '../db/client.js';
 import { fetchEntityRows, type EntityName, type EntityRows } from '../db/entities.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
+import { tallyL2, type LookupTally } from './lookupTally.js';
 
 export interface BatchLoadDeps {
   readonly db: Database;
@@ -24,6 +25,8 @@ export interface BatchLoadDeps {
    * loads leave it unset.
    */
   readonly warming?: boolean;
+  /** The request's own lookup counts, for its log line; the warmer has none. */
+  readonly lookups?: LookupTally;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function batchLoadEntities<E extends EntityName>(
   if (deps.warming !== true) {
     l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'hit' }, found.size);
     l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'miss' }, misses.length);
+    tallyL2(deps.lookups, entity, found.size, misses.length);
     trackLookups(l2, tenantId, entity, readable, scopes);
   }
   if (misses.length > 0) {

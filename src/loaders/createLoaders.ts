@@ -6,6 +6,7 @@ import { batchLoadEntities, type BatchLoadDeps } from './batchLoadEntities.js';
 import { batchLoadRelation, peekRelationLists } from './batchLoadRelation.js';
 import { createBatchWindow } from './batchWindow.js';
 import { countingCacheMap } from './countingCacheMap.js';
+import { countsOf } from './lookupTally.js';
 
 export type EntityLoader<E extends EntityName> = DataLoader<string, EntityRows[E] | null>;
 
@@ -62,7 +63,15 @@ export function createLoaders(
           maxBatchSize: MAX_BATCH_SIZE,
           cacheKeyFn: normalizeId,
           batchScheduleFn: window.schedule,
-          ...(deps.warming === true ? {} : { cacheMap: countingCacheMap(metrics, type) }),
+          ...(deps.warming === true
+            ? {}
+            : {
+                cacheMap: countingCacheMap(
+                  metrics,
+                  type,
+                  deps.lookups === undefined ? undefined : countsOf(deps.lookups.l1, type),
+                ),
+              }),
         }
       : { batch: false, cache: false };
   const metrics = deps.l2.metrics;

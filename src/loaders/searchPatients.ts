@@ -3,6 +3,7 @@ import { searchPatients, type SearchScope } from '../db/queries/searchPatients.j
 import type { PatientRow } from '../db/tables/index.js';
 import type { BatchLoadDeps } from './batchLoadEntities.js';
 import { loadAll, type Loaders } from './createLoaders.js';
+import { tallyL2 } from './lookupTally.js';
 
 const SEARCH_SCOPE = { kind: 'search' } as const;
 
@@ -37,6 +38,7 @@ export async function cachedSearchPatients(
     type: '[Patient]',
     result: Array.isArray(cached) ? 'hit' : 'miss',
   });
+  tallyL2(deps.lookups, '[Patient]', Array.isArray(cached) ? 1 : 0, Array.isArray(cached) ? 0 : 1);
   if (Array.isArray(cached)) return loadAll(loaders.entities.Patient, cached as string[]);
 
   const rows = await searchPatients(deps.db, tenantId, term, first, scope);

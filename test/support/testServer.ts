@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { L2Cache } from '../../src/cache/l2Cache.js';
 import { createApp } from '../../src/app.js';
 import type { Role } from '../../src/auth/principal.js';
@@ -56,6 +57,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Opens the server's database; a fresh clone of the seeded template when absent. */
   readonly database?: (onStatement: (table: string) => void) => Promise<DatabaseHandle>;
+  /** Where the server's log lines go (at the LOG_LEVEL given in env); nowhere when absent. */
+  readonly logDestination?: DestinationStream;
 }
 
 /**
@@ -91,7 +94,7 @@ export async function startTestServer(
     CACHE_WARM: 'off',
     ...env,
   });
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
   const { server: app, l2, warmer } = await createApp({ config, logger, database, metrics });
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
