@@ -51,7 +51,7 @@ export function loadExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): ExplorerB
     return { ready: false, problem: `${MANIFEST_FILE} is missing or not JSON` };
   }
   const assets = new Map<string, ExplorerAsset>();
-  for (const name of new Set([...manifest.files, manifest.script, manifest.style])) {
+  for (const name of new Set([manifest.script, manifest.style, ...manifest.files])) {
     const contentType = CONTENT_TYPES[extname(name)];
     if (contentType === undefined) return { ready: false, problem: `${name}: unknown file type` };
     try {
