@@ -67,6 +67,14 @@ describe('CORS for the listed portal origins', () => {
     expect(response.headers.get('vary')).toMatch(/\borigin\b/i);
   });
 
+  it('keeps both Origin and Accept in Vary on the explorer page', async () => {
+    const page = await fetch(`${server.url}/graphql`, {
+      headers: { accept: 'text/html', origin: PORTAL },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('vary')).toMatch(/origin.*accept/i);
+  });
+
   it('runs no operation for a request a browser sends cross-origin without a preflight', async () => {
     // A "simple" request carries no Authorization header, and only a form or text body.
     const query = encodeURIComponent(QUERY);

@@ -37,10 +37,12 @@ export function registerExplorer(app: FastifyInstance, options: ExplorerOptions)
       return undefined;
     }
     if (!wantsExplorer(request.url, request.headers.accept)) return undefined;
+    // The endpoint answers HTML or JSON by Accept; a cache must keep the two apart. CORS may
+    // have set Vary: Origin already.
+    const vary = reply.getHeader('vary');
     void reply
       .headers(EXPLORER_HEADERS)
-      // The endpoint answers HTML or JSON by Accept; a cache must keep the two apart.
-      .header('vary', 'accept')
+      .header('vary', typeof vary === 'string' && vary !== '' ? `${vary}, Accept` : 'Accept')
       .header('cache-control', 'no-store');
     if (page === undefined) {
       return reply
