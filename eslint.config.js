@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'drizzle', 'src/generated', 'coverage'] },
+  { ignores: ['node_modules', 'dist', 'explorer/dist', 'drizzle', 'src/generated', 'coverage'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -106,6 +106,8 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     trusted,
     persistedQueries: config.persistedQueries,
     limits: config.limits,
+    explorer: config.explorer,
+    corsOrigins: config.corsOrigins,
     variant,
     checkReadiness: async () => {
       await database.ping();

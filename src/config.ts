@@ -51,6 +51,8 @@ export const CONFIG_ENV_VARS = [
   'CACHE_WARM_LEASE_MS',
   'CACHE_WARM_TOP_K',
   'CACHE_WARM_FLUSH_MS',
+  'EXPLORER',
+  'CORS_ORIGINS',
 ] as const;
 
 export type Environment = 'development' | 'test' | 'production';
@@ -146,6 +148,10 @@ export interface Config {
     /** How often an instance merges its top-k into the shared hot set. */
     readonly flushMs: number;
   };
+  /** Whether a browser's GET of /graphql gets the explorer page (src/http/explorer/). */
+  readonly explorer: boolean;
+  /** Browser origins allowed to call the API cross-origin (CORS); empty: none. */
+  readonly corsOrigins: ReadonlyArray<string>;
   /** Dev defaults in use, each worth a warning at start-up. */
   readonly warnings: ReadonlyArray<string>;
 }
@@ -252,7 +258,32 @@ const envSchema = z.object({
   CACHE_WARM_LEASE_MS: intInRange(1_000, 600_000, 15_000),
   CACHE_WARM_TOP_K: intInRange(1, 100_000, 1_000),
   CACHE_WARM_FLUSH_MS: intInRange(500, 300_000, 10_000),
+  // Unset: on outside production, off in production.
+  EXPLORER: z.enum(['on', 'off'], { message: 'must be on or off' }).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    )
+    .refine(
+      (origins) => origins.every(isOrigin),
+      'must be comma-separated origins as browsers send them (lowercase scheme://host[:port], no path, no default port), such as https://portal.example.org',
+    )
+    .default([]),
 });
+
+/** Whether a string is exactly a web origin: http(s), a host, maybe a port, nothing more. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * NODE_ENV alone, for development tools that refuse production before they check anything
@@ -410,6 +441,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       topK: e.CACHE_WARM_TOP_K,
       flushMs: e.CACHE_WARM_FLUSH_MS,
     }),
+    explorer: e.EXPLORER === undefined ? !production : e.EXPLORER === 'on',
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
     warnings: Object.freeze(warnings),
   });
 }

@@ -166,4 +166,36 @@ describe('loadConfig', () => {
       );
     }
   });
+  it('turns the explorer on outside production and off in it, unless EXPLORER says otherwise', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      CACHE_ENCRYPTION_KEY: KEY_A,
+      DATABASE_URL: 'postgres://db/caregraph',
+    };
+    expect(loadConfig({}).explorer).toBe(true);
+    expect(loadConfig({ EXPLORER: 'off' }).explorer).toBe(false);
+    expect(loadConfig(production).explorer).toBe(false);
+    expect(loadConfig({ ...production, EXPLORER: 'on' }).explorer).toBe(true);
+    expect(() => loadConfig({ EXPLORER: 'yes' })).toThrow(/EXPLORER: must be on or off/);
+  });
+
+  it('reads CORS_ORIGINS as a list of exact origins, none by default', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://portal.example.org, http://localhost:5173,' })
+        .corsOrigins,
+    ).toEqual(['https://portal.example.org', 'http://localhost:5173']);
+    for (const bad of [
+      '*',
+      'portal.example.org',
+      'https://portal.example.org/',
+      'https://portal.example.org/app',
+      'https://Portal.example.org',
+      'https://portal.example.org:443',
+      'ftp://portal.example.org',
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS: must be/);
+    }
+  });
 });

@@ -44,6 +44,8 @@ import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
 import { registerMetricsRoute } from './metricsEndpoint.js';
+import { registerCors } from './cors.js';
+import { registerExplorer } from './explorer/index.js';
 
 export interface ServerDeps {
   readonly schema: GraphQLSchema;
@@ -67,6 +69,10 @@ export interface ServerDeps {
   readonly trusted: ReadonlyMap<string, TrustedOperation>;
   readonly persistedQueries: Config['persistedQueries'];
   readonly limits: Config['limits'];
+  /** Whether a browser's GET of /graphql gets the explorer page. */
+  readonly explorer: boolean;
+  /** Origins whose browsers may call the API (CORS); empty: none. */
+  readonly corsOrigins: ReadonlyArray<string>;
   /** Departures from the production wiring, for the benchmark's baselines only. */
   readonly variant?: ServerVariant;
   /**
@@ -182,7 +188,8 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       unavailablePlugin(),
       requestLogPlugin(deps.trusted),
       ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
-      ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      // Apollo's landing page loads Sandbox from a CDN, with telemetry; the explorer replaces it.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   // Node answers an Expect it does not know with an empty 417; this one carries a code.
@@ -240,6 +247,10 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       reply.elapsedTime / 1000,
     );
   });
+  // After the hooks above, which every request passes; before authentication, which a preflight
+  // and the explorer page (no token on either) would fail.
+  await registerCors(app, deps.corsOrigins);
+  if (deps.explorer) registerExplorer(app, { graphqlPath: GRAPHQL_PATH, logger: deps.logger });
   // GraphQL requests are JSON (or GET); anything else is refused as 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleHttpError);
