@@ -89,36 +89,38 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   const warmMetrics = createWarmMetrics(metrics.registry);
   // The warmer starts once the server exists; the query reads whichever there is by then.
   const started: { warmer?: Warmer } = {};
-  const server = await time('server', () => createServerOrClose({
-    cacheStats: (tenantId) => collectCacheStats(l2, started.warmer, tenantId),
-    schema,
-    policies,
-    entryPolicies,
-    l2,
-    db: database.db,
-    database,
-    jwt: config.jwt,
-    logger,
-    metrics,
-    scrapeMetrics: deps.scrapeMetrics,
-    introspection: config.introspection,
-    production: config.env === 'production',
-    maxBodyBytes: config.maxBodyBytes,
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxQueryLength: config.maxQueryLength,
-    trusted,
-    persistedQueries: config.persistedQueries,
-    limits: config.limits,
-    variant,
-    checkReadiness: async () => {
-      await database.ping();
-      // Postgres is required; L2 is not: without it the service is degraded, still serving.
-      const cache = (await l2.store.ping()) ? 'up' : 'degraded';
-      // Without the feed, writes of other instances reach this one through Redis alone.
-      const invalidations = feed === undefined || feed.up ? 'up' : 'degraded';
-      return { database: 'up', cache, invalidations };
-    },
-  }));
+  const server = await time('server', () =>
+    createServerOrClose({
+      cacheStats: (tenantId) => collectCacheStats(l2, started.warmer, tenantId),
+      schema,
+      policies,
+      entryPolicies,
+      l2,
+      db: database.db,
+      database,
+      jwt: config.jwt,
+      logger,
+      metrics,
+      scrapeMetrics: deps.scrapeMetrics,
+      introspection: config.introspection,
+      production: config.env === 'production',
+      maxBodyBytes: config.maxBodyBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxQueryLength: config.maxQueryLength,
+      trusted,
+      persistedQueries: config.persistedQueries,
+      limits: config.limits,
+      variant,
+      checkReadiness: async () => {
+        await database.ping();
+        // Postgres is required; L2 is not: without it the service is degraded, still serving.
+        const cache = (await l2.store.ping()) ? 'up' : 'degraded';
+        // Without the feed, writes of other instances reach this one through Redis alone.
+        const invalidations = feed === undefined || feed.up ? 'up' : 'degraded';
+        return { database: 'up', cache, invalidations };
+      },
+    }),
+  );
   async function createServerOrClose(serverDeps: Parameters<typeof createServer>[0]) {
     try {
       return await createServer(serverDeps);
