@@ -67,7 +67,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   const { config, logger, database, metrics } = deps;
   const typeDefs = deps.schema?.typeDefs ?? variant.typeDefs ?? loadTypeDefs();
   const { schema, policies } = deps.schema ?? createSchema(typeDefs);
-  const time = <T>(step: 'l2' | 'feed' | 'server', work: () => Promise<T>): Promise<T> =>
+  const time = <T>(step: 'l2' | 'feed', work: () => Promise<T>): Promise<T> =>
     deps.steps === undefined ? work() : deps.steps.time(step, work);
   const trusted = loadTrustedDocuments(config.persistedQueries.manifestPath, schema, policies);
   const l2 = createL2({
@@ -89,38 +89,38 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   const warmMetrics = createWarmMetrics(metrics.registry);
   // The warmer starts once the server exists; the query reads whichever there is by then.
   const started: { warmer?: Warmer } = {};
-  const server = await time('server', () =>
-    createServerOrClose({
-      cacheStats: (tenantId) => collectCacheStats(l2, started.warmer, tenantId),
-      schema,
-      policies,
-      entryPolicies,
-      l2,
-      db: database.db,
-      database,
-      jwt: config.jwt,
-      logger,
-      metrics,
-      scrapeMetrics: deps.scrapeMetrics,
-      introspection: config.introspection,
-      production: config.env === 'production',
-      maxBodyBytes: config.maxBodyBytes,
-      requestTimeoutMs: config.requestTimeoutMs,
-      maxQueryLength: config.maxQueryLength,
-      trusted,
-      persistedQueries: config.persistedQueries,
-      limits: config.limits,
-      variant,
-      checkReadiness: async () => {
-        await database.ping();
-        // Postgres is required; L2 is not: without it the service is degraded, still serving.
-        const cache = (await l2.store.ping()) ? 'up' : 'degraded';
-        // Without the feed, writes of other instances reach this one through Redis alone.
-        const invalidations = feed === undefined || feed.up ? 'up' : 'degraded';
-        return { database: 'up', cache, invalidations };
-      },
-    }),
-  );
+  const serverStartedAt = performance.now();
+  const server = await createServerOrClose({
+    cacheStats: (tenantId) => collectCacheStats(l2, started.warmer, tenantId),
+    schema,
+    policies,
+    entryPolicies,
+    l2,
+    db: database.db,
+    database,
+    jwt: config.jwt,
+    logger,
+    metrics,
+    scrapeMetrics: deps.scrapeMetrics,
+    introspection: config.introspection,
+    production: config.env === 'production',
+    maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxQueryLength: config.maxQueryLength,
+    trusted,
+    persistedQueries: config.persistedQueries,
+    limits: config.limits,
+    variant,
+    checkReadiness: async () => {
+      await database.ping();
+      // Postgres is required; L2 is not: without it the service is degraded, still serving.
+      const cache = (await l2.store.ping()) ? 'up' : 'degraded';
+      // Without the feed, writes of other instances reach this one through Redis alone.
+      const invalidations = feed === undefined || feed.up ? 'up' : 'degraded';
+      return { database: 'up', cache, invalidations };
+    },
+  });
+  deps.steps?.record('server', performance.now() - serverStartedAt);
   async function createServerOrClose(serverDeps: Parameters<typeof createServer>[0]) {
     try {
       return await createServer(serverDeps);
