@@ -57,13 +57,19 @@ export async function prepareEmbeddedDatabase(
     () => database.dumpDataDir?.(),
     (blob) => ({ bytes: blob?.size ?? 0 }),
   );
-  // Written while the server starts and serves; a start that stops first leaves no snapshot.
-  if (dataDir !== undefined) {
-    writeSnapshot(options.snapshotDir, name, dataDir).catch((error: unknown) => {
-      logger.warn({ err: describeError(error) }, 'the embedded snapshot was not written');
-    });
-  }
-  return database;
+  if (dataDir === undefined) return database;
+  // Written while the server starts and serves; closing the database waits for it, so that a
+  // start stopped at once still leaves its snapshot for the next.
+  const written = writeSnapshot(options.snapshotDir, name, dataDir).catch((error: unknown) => {
+    logger.warn({ err: describeError(error) }, 'the embedded snapshot was not written');
+  });
+  return {
+    ...database,
+    close: async () => {
+      await written;
+      await database.close();
+    },
+  };
 }
 
 /**
