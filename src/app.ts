@@ -5,7 +5,7 @@ import { startInvalidationFeed, type InvalidationFeed } from './cache/invalidati
 import type { L2Cache } from './cache/l2Cache.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
-import { createSchema } from './graphql/createSchema.js';
+import { createSchema, type ExecutableSchema } from './graphql/createSchema.js';
 import { loadTypeDefs } from './graphql/loadTypeDefs.js';
 import type { Metrics } from './http/metrics.js';
 import { createServer, type ServerVariant } from './http/server.js';
@@ -14,6 +14,7 @@ import type { Sealer } from './cache/sealer.js';
 import type { CacheStore } from './cache/store.js';
 import { loadTrustedDocuments } from './persisted/trustedDocuments.js';
 import type { Logger } from './logger.js';
+import type { StartupSteps } from './startup/startupSteps.js';
 import { startWarmer, type Warmer } from './warming/warmer.js';
 import { createWarmMetrics } from './warming/warmMetrics.js';
 import { collectCacheStats } from './warming/cacheStats.js';
@@ -25,6 +26,13 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** What /metrics answers; this process's registry when omitted (see ServerDeps). */
   readonly scrapeMetrics?: () => Promise<string>;
+  /**
+   * The schema `main.ts` built and checked before it opened the database; built here from
+   * `schema/` (or the variant's SDL) when omitted.
+   */
+  readonly schema?: ExecutableSchema & { readonly typeDefs: string };
+  /** Logs the durations of L2's connect, the feed and the server's build, when given. */
+  readonly steps?: StartupSteps;
 }
 
 /**
@@ -63,8 +71,10 @@ export interface App {
  */
 export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promise<App> {
   const { config, logger, database, metrics } = deps;
-  const typeDefs = variant.typeDefs ?? loadTypeDefs();
-  const { schema, policies } = createSchema(typeDefs);
+  const typeDefs = deps.schema?.typeDefs ?? variant.typeDefs ?? loadTypeDefs();
+  const { schema, policies } = deps.schema ?? createSchema(typeDefs);
+  const time = <T>(step: 'l2' | 'feed', work: () => Promise<T>): Promise<T> =>
+    deps.steps === undefined ? work() : deps.steps.time(step, work);
   const trusted = loadTrustedDocuments(config.persistedQueries.manifestPath, schema, policies);
   const l2 = createL2({
     config,
@@ -76,15 +86,16 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   });
   // Redis connected before the first request, which would otherwise wait for it inside its
   // command timeout; a Redis that is down now is a degraded start, not a failed one.
-  await l2.store.connect();
+  await time('l2', () => l2.store.connect());
   // Before the server exists: an instance knows every recent write before it serves a read.
-  const feed = await startInvalidationFeed({ database, l2, logger });
+  const feed = await time('feed', () => startInvalidationFeed({ database, l2, logger }));
   // L2 is served from only while the feed proves this process hears every write (SPEC §2.8).
   if (feed !== undefined) l2.useFreshness(() => feed.fresh);
   const entryPolicies = deriveEntryPolicies(policies);
   const warmMetrics = createWarmMetrics(metrics.registry);
   // The warmer starts once the server exists; the query reads whichever there is by then.
   const started: { warmer?: Warmer } = {};
+  const serverStartedAt = performance.now();
   const server = await createServerOrClose({
     cacheStats: (tenantId) => collectCacheStats(l2, started.warmer, tenantId),
     schema,
@@ -118,6 +129,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
       return { database: 'up', cache, invalidations };
     },
   });
+  deps.steps?.record('server', performance.now() - serverStartedAt);
   async function createServerOrClose(serverDeps: Parameters<typeof createServer>[0]) {
     try {
       return await createServer(serverDeps);

@@ -31,6 +31,7 @@ export const CONFIG_ENV_VARS = [
   'JWT_AUDIENCE',
   'CACHE_ENCRYPTION_KEY',
   'EMBEDDED_SEED_PATIENTS',
+  'EMBEDDED_SNAPSHOT_DIR',
   'MAX_BODY_BYTES',
   'MAX_QUERY_LENGTH',
   'SHUTDOWN_TIMEOUT_MS',
@@ -106,6 +107,8 @@ export interface Config {
   readonly cacheEncryptionKeys: ReadonlyArray<Buffer>;
   readonly introspection: boolean;
   readonly embeddedSeedPatients: number;
+  /** Where the seeded embedded database is kept between starts; node_modules/.cache when unset. */
+  readonly embeddedSnapshotDir: string | undefined;
   readonly maxBodyBytes: number;
   readonly maxQueryLength: number;
   readonly shutdownTimeoutMs: number;
@@ -223,6 +226,7 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   CACHE_ENCRYPTION_KEY: z.string().min(1).optional(),
   EMBEDDED_SEED_PATIENTS: intInRange(0, 100_000, 200),
+  EMBEDDED_SNAPSHOT_DIR: z.string().min(1).optional(),
   MAX_BODY_BYTES: intInRange(1024, 10 * 1024 * 1024, 256 * 1024),
   MAX_QUERY_LENGTH: intInRange(256, 1024 * 1024, 16 * 1024),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 120_000, 10_000),
@@ -410,6 +414,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     cacheEncryptionKeys: Object.freeze(cacheEncryptionKeys),
     introspection: !production,
     embeddedSeedPatients: e.EMBEDDED_SEED_PATIENTS,
+    embeddedSnapshotDir: e.EMBEDDED_SNAPSHOT_DIR,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxQueryLength: e.MAX_QUERY_LENGTH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -1,56 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { CONFIG_ENV_VARS, loadConfig } from '../src/config.js';
-
-interface Service {
-  image?: string;
-  build?: string;
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  network_mode?: string;
-  depends_on?: Record<string, { condition: string }>;
-}
-
-const text = readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8');
-const compose = parse(text) as { services: Record<string, Service> };
-
-/** The secrets an operator must give; none may fall back to a default. */
-const SAMPLES: Record<string, string> = {
-  JWT_SECRET: 'a-sample-secret-that-is-long-enough-0123456789',
-  CACHE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-  POSTGRES_PASSWORD: 'sample-owner-password-0123',
-  REDIS_PASSWORD: 'sample-redis-password-0123',
-  DATABASE_APP_PASSWORD: 'sample-app-password-0123',
-};
-
-/**
- * Substitutes `${VAR}`, `${VAR:-default}` and `${VAR:?message}` the way Compose does, from
- * `env`; `$$` is a literal `$` for the container's shell.
- *
- * @throws as `docker compose` refuses to start, when a `:?` variable is unset or empty.
- */
-function interpolate(value: string, env: Record<string, string> = SAMPLES): string {
-  return value.replace(
-    /\$\$|\$\{(\w+)(?:(:-)([^}]*)|(:\?)([^}]*))?\}/g,
-    (whole, name?: string, _dash?: string, fallback?: string, required?: string) => {
-      if (whole === '$$') return '$';
-      const given = env[name ?? ''];
-      if (given !== undefined && given !== '') return given;
-      if (required !== undefined) throw new Error(`required variable ${name ?? ''} is missing`);
-      return fallback ?? '';
-    },
-  );
-}
-
-const environmentOf = (service: Service | undefined, env?: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(service?.environment ?? {}).map(([k, v]) => [k, interpolate(v, env)]),
-  );
+import {
+  compose,
+  composeText as text,
+  environmentOf,
+  interpolate,
+  SAMPLES,
+} from './support/composeFile.js';
 
 describe('docker-compose.yml', () => {
-  const { postgres, redis, api, migrate } = compose.services;
+  const { postgres, redis, api, migrate, seed, token } = compose.services;
 
   it('runs Postgres 16 and Redis 7', () => {
     expect(postgres?.image).toMatch(/^postgres:16(\b|$)/);
@@ -77,12 +37,23 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the API port and no other: Postgres and Redis stay on the compose network', () => {
+  it('publishes the API port and no other: Postgres and Redis are on an internal network', () => {
     for (const [name, service] of Object.entries(compose.services)) {
-      expect(service.network_mode, name).toBeUndefined();
       if (name !== 'api') expect(service.ports, name).toBeUndefined();
     }
     expect(api?.ports).toEqual(['4000:4000']);
+    expect(compose.networks.data?.internal).toBe(true);
+    expect(postgres?.networks).toEqual(['data']);
+    expect(redis?.networks).toEqual(['data']);
+    expect(postgres?.network_mode).toBeUndefined();
+    expect(redis?.network_mode).toBeUndefined();
+    // Every network but the internal one is the API's alone, and carries only its port.
+    for (const [name, service] of Object.entries(compose.services)) {
+      const outside = (service.networks ?? []).filter((network) => network !== 'data');
+      if (name !== 'api') expect(outside, name).toEqual([]);
+      if (name !== 'api' && service.networks === undefined)
+        expect(service.network_mode, name).toBe('none');
+    }
   });
 
   it('gives the api only variables the config module reads, and a configuration it accepts', () => {
@@ -109,7 +80,7 @@ describe('docker-compose.yml', () => {
     expect(cache.password).toBe(SAMPLES.REDIS_PASSWORD);
   });
 
-  it('migrates and seeds as the owner, making the app role, before the api starts', () => {
+  it('migrates as the owner, making the app role with its password, before the api starts', () => {
     const environment = environmentOf(migrate);
     for (const name of Object.keys(environment)) expect(CONFIG_ENV_VARS).toContain(name);
     const database = new URL(environment.DATABASE_URL ?? '');
@@ -117,14 +88,54 @@ describe('docker-compose.yml', () => {
     expect(decodeURIComponent(database.password)).toBe(SAMPLES.POSTGRES_PASSWORD);
     // The password the role gets is the one the api's URL carries, and config accepts it.
     expect(loadConfig(environment).databaseAppPassword).toBe(SAMPLES.DATABASE_APP_PASSWORD);
-
-    const [shell, flag, script = ''] = migrate?.command ?? [];
-    expect([shell, flag]).toEqual(['sh', '-c']);
-    const steps = interpolate(script).split('&&');
-    expect(steps[0]?.trim()).toBe('node dist/cli/migrate.js');
-    expect(steps[1]).toContain('node dist/cli/seed.js --patients "1000"');
-    expect(interpolate(script, { ...SAMPLES, SEED_PATIENTS: '0' })).toContain('[ "0" != 0 ]');
+    expect(migrate?.command).toEqual(['node', 'dist/cli/migrate.js']);
+    expect(migrate?.profiles).toBeUndefined();
     expect(migrate?.depends_on?.postgres?.condition).toBe('service_healthy');
-    expect(api?.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+  });
+
+  it('starts the api once Postgres and Redis are healthy and the migration has succeeded', () => {
+    expect(api?.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
+      redis: { condition: 'service_healthy' },
+    });
+    for (const name of ['postgres', 'redis', 'api'])
+      expect(compose.services[name], name).toHaveProperty('healthcheck.test');
+  });
+
+  it('seeds on demand, as the owner, after the migration', () => {
+    const environment = environmentOf(seed);
+    for (const name of Object.keys(environment)) expect(CONFIG_ENV_VARS).toContain(name);
+    expect(loadConfig(environment).env).toBe('production');
+    expect(new URL(environment.DATABASE_URL ?? '').username).toBe(
+      postgres?.environment?.POSTGRES_USER,
+    );
+    // A profile: `up` leaves the database empty; `docker compose run --rm seed` fills it.
+    expect(seed?.profiles).toEqual(['seed']);
+    expect(seed?.entrypoint).toEqual(['node', 'dist/cli/seed.js']);
+    expect((seed?.command ?? []).map((arg) => interpolate(arg))).toEqual(['--patients', '1000']);
+    expect(interpolate(seed?.command?.[1] ?? '', { ...SAMPLES, SEED_PATIENTS: '50' })).toBe('50');
+    expect(seed?.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+  });
+
+  it("signs tokens with the api's own JWT settings, offline", () => {
+    expect(token?.profiles).toEqual(['tools']);
+    expect(token?.entrypoint).toEqual(['node', 'dist/cli/token.js']);
+    expect(token?.environment).toEqual(api?.environment);
+    expect(token?.network_mode).toBe('none');
+    const config = loadConfig(environmentOf(token));
+    expect(Buffer.from(config.jwt.secret).toString()).toBe(SAMPLES.JWT_SECRET);
+  });
+
+  it('runs the node services as compiled JavaScript of one image', () => {
+    for (const service of [api, migrate, seed, token]) {
+      expect(service?.build).toBe('.');
+      expect(service?.image).toBe('caregraph');
+    }
+    const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+    const runStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+    expect(runStage).toMatch(/^USER node$/m);
+    expect(runStage).toContain('CMD ["node", "dist/main.js"]');
+    expect(runStage).not.toMatch(/tsx|npm (start|run)/);
   });
 });

@@ -56,6 +56,11 @@ export interface DatabaseHandle {
    * rate limit is in statements, whatever else the process runs meanwhile).
    */
   countStatements<T>(work: () => Promise<T>): Promise<{ value: T; statements: number }>;
+  /**
+   * The embedded database's whole data directory as an uncompressed tarball, which
+   * `DatabaseOptions.pgliteDataDir` starts from (PGlite only).
+   */
+  readonly dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,11 @@ export interface DatabaseOptions {
    * "migration" for the statements of `migrate`.
    */
   readonly onStatement?: (table: string) => void;
+  /**
+   * A data directory from `dumpDataDir` for the embedded database to start from, instead of
+   * an empty cluster that PGlite would first have to initdb.
+   */
+  readonly pgliteDataDir?: Blob;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -117,7 +127,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   };
 
   if (options.url === undefined) {
-    const client = await PGlite.create({ extensions: { pg_trgm } });
+    const client = await PGlite.create({
+      extensions: { pg_trgm },
+      ...(options.pgliteDataDir === undefined ? {} : { loadDataDir: options.pgliteDataDir }),
+    });
     const db = drizzlePglite({ client, schema: tables, logger });
     return {
       db,
@@ -133,6 +146,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         await client.query(text, [...params]);
       },
       countStatements,
+      dumpDataDir: () => client.dumpDataDir('none'),
       close: () => client.close(),
     };
   }
