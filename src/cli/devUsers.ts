@@ -3,10 +3,13 @@
  * a development token needs. Refused when NODE_ENV=production.
  */
 import { isTenantId, TENANT_ID_RULE } from '../auth/claimRules.js';
-import { loadConfig, loadEnvironment } from '../config.js';
-import { createDatabase } from '../db/client.js';
+import { loadConfig, loadEnvironment, type Config } from '../config.js';
+import { createDatabase, type DatabaseHandle } from '../db/client.js';
+import { createLogger } from '../logger.js';
+import { prepareEmbeddedDatabase } from '../startup/prepareEmbeddedDatabase.js';
+import { SNAPSHOT_CACHE_DIR } from '../startup/seedSnapshot.js';
+import { createStartupSteps } from '../startup/startupSteps.js';
 import { listTenantIds, listTenantUsers } from '../db/queries/listTenantUsers.js';
-import { seedDatabase } from '../db/seed.js';
 import { parseFlags, runCli, UsageError } from './cliArgs.js';
 import { formatTenantUsers } from './formatTenantUsers.js';
 
@@ -48,15 +51,11 @@ runCli('dev:users', async () => {
   }
   const limit = limitOf(values.limit);
   const config = loadConfig();
-  const database = await createDatabase({ url: config.databaseUrl, poolMax: 1 });
+  const database =
+    config.databaseUrl === undefined
+      ? await openEmbedded(config)
+      : await createDatabase({ url: config.databaseUrl, poolMax: 1 });
   try {
-    if (database.kind === 'pglite') {
-      process.stderr.write(
-        `DATABASE_URL is unset: seeding an embedded database as \`npm start\` does (${String(config.embeddedSeedPatients)} patients)…\n`,
-      );
-      await database.migrate();
-      await seedDatabase(database.db, { patients: config.embeddedSeedPatients });
-    }
     const known = await listTenantIds(database.db);
     if (!known.includes(tenant)) {
       throw new UsageError(
@@ -77,4 +76,22 @@ function limitOf(value: string | undefined): number {
     throw new UsageError(`--limit ${JSON.stringify(value)} is not a whole number from 1 to 1000`);
   }
   return limit;
+}
+
+/**
+ * The embedded database `npm start` would open: its seeded snapshot when there is one (the
+ * same rows, so the same ids), seeded the same way otherwise.
+ */
+async function openEmbedded(config: Config): Promise<DatabaseHandle> {
+  process.stderr.write(
+    `DATABASE_URL is unset: opening an embedded database seeded as \`npm start\` seeds it (${String(config.embeddedSeedPatients)} patients)…\n`,
+  );
+  const logger = createLogger({ level: 'warn' });
+  return prepareEmbeddedDatabase({
+    patients: config.embeddedSeedPatients,
+    snapshotDir: config.embeddedSnapshotDir ?? SNAPSHOT_CACHE_DIR,
+    onStatement: () => undefined,
+    steps: createStartupSteps(logger),
+    logger,
+  });
 }
