@@ -18,6 +18,8 @@ export const auditActionEnum = pgEnum('audit_action', [
   'break_glass',
   // A warming pass that read PHI into L2: one event per pass and tenant, with its count.
   'warm',
+  // One `npm run audit:export` run, one event per tenant it exported, with the row count.
+  'export',
 ]);
 export const auditOutcomeEnum = pgEnum('audit_outcome', ['allowed', 'denied']);
 export const cacheSourceEnum = pgEnum('cache_source', ['l1', 'l2', 'db']);
