@@ -35,11 +35,11 @@ export type PositionedAuditEvent = AuditEventRow & { readonly exactOccurredAt: s
 const EXACT_OCCURRED_AT = sql<string>`to_char(${auditEvents.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * One page of a tenant's audit trail, ordered by (occurred_at, id): keyset pagination on the
- * (tenant_id, occurred_at) and (tenant_id, patient_id, occurred_at) indexes, whose time bound
- * Postgres applies in the index, with the id breaking ties in an incremental sort. A page costs
- * the same whether it is the first or the thousandth, and events committed meanwhile never
- * shift the pages that follow.
+ * One page of a tenant's audit trail, ordered by (occurred_at, id): keyset pagination, each page
+ * one range of the (tenant_id, occurred_at, id) index, read forwards for `newest` and
+ * backwards for `oldest`. A page costs the same whether it is the first or the thousandth, and
+ * events committed meanwhile never shift the pages that follow. A patient filter walks the
+ * (tenant_id, patient_id, occurred_at) index instead, and sorts a patient's ties by id.
  */
 export function listAuditEventPage(
   db: Pick<Database, 'select'>,

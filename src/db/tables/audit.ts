@@ -54,7 +54,10 @@ export const auditEvents = pgTable(
   },
   (t) => [
     index('audit_events_patient_idx').on(t.tenantId, t.patientId, t.occurredAt.desc()),
-    index('audit_events_time_idx').on(t.tenantId, t.occurredAt.desc()),
+    // (occurred_at, id) is the trail's order, so a page is a range of this index: the keyset
+    // of auditEventsPage and audit:export, in either direction, with no sort. Ascending: a
+    // `.desc()` column is DESC NULLS LAST here, which no ORDER BY of the queries matches.
+    index('audit_events_time_id_idx').on(t.tenantId, t.occurredAt, t.id),
   ],
 );
 
