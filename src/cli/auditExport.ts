@@ -81,10 +81,15 @@ if (outPath !== undefined) {
   }
   output = file;
   // An interrupted export leaves no file that could pass for a complete one.
-  process.once('SIGINT', () => {
-    rmSync(outPath, { force: true });
-    fail(`interrupted; ${outPath} removed`, 130);
-  });
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      rmSync(outPath, { force: true });
+      fail(`interrupted; ${outPath} removed`, code);
+    });
+  }
 }
 
 const database = await createDatabase({ url: config.databaseUrl, poolMax: 2 });
