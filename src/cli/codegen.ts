@@ -30,6 +30,7 @@ const output = await codegen({
       Doctor: '../db/tables/index.js#DoctorRow',
       Department: '../db/tables/index.js#DepartmentRow',
       AuditEvent: '../db/tables/index.js#AuditEventRow',
+      AuditEventConnection: '../resolvers/auditEventPage.js#AuditEventPage',
     },
     scalars: { ID: 'string' },
   },

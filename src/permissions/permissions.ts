@@ -42,6 +42,7 @@ export const RULES = {
     medicalRecord: canQueryClinicalEntry('MedicalRecord'),
     study: canQueryClinicalEntry('Study'),
     auditEvents: isAuditor,
+    auditEventsPage: isAuditor,
     cacheStats: isAdmin,
   },
   Mutation: {
@@ -57,6 +58,10 @@ export const RULES = {
   // Reached through cacheStats only; ruled again so that the coverage proof holds for them too.
   CacheStats: { hitRates: isAdmin, hotSet: isAdmin, lastWarm: isAdmin },
   WarmRun: { entries: isAdmin },
+  // Reached through auditEventsPage only, ruled again likewise. The scalars (cursors, PageInfo)
+  // are covered by the fields that reach them, and need no promise of their own per edge.
+  AuditEventConnection: { edges: isAuditor, pageInfo: isAuditor, totalCount: isAuditor },
+  AuditEventEdge: { node: isAuditor },
   Patient: {
     mrn: canReadDemographics,
     name: canReadDemographics,

@@ -1,22 +1,23 @@
+import { parseAuditCriteria } from '../audit/auditCriteria.js';
 import { z } from 'zod';
-import { listAuditEvents } from '../db/queries/listAuditEvents.js';
-import { isUuid } from '../graphql/ids.js';
+import { listAuditEventPage } from '../db/queries/auditEventPage.js';
 import { toIsoTimestamp } from '../graphql/timestamps.js';
 import { validateInput } from '../graphql/validateInput.js';
 import type { AuditAction, AuditOutcome, CacheSource, Resolvers } from '../generated/graphql.js';
 
 const pageSize = z.number().int().min(1).max(500);
-const patientId = z.string().refine(isUuid, 'must be a uuid').nullish();
 
 export const auditResolvers: Resolvers = {
   Query: {
+    // SPEC §1's field, kept as it is: the newest events, of one patient or of all. Pages and
+    // the other filters are auditEventsPage's (auditEventPage.ts).
     auditEvents: (_root, args, ctx) =>
-      listAuditEvents(
-        ctx.db,
-        ctx.principal.tenantId,
-        validateInput(patientId, args.patientId, 'patientId') ?? undefined,
-        validateInput(pageSize, args.first, 'first'),
-      ),
+      listAuditEventPage(ctx.db, {
+        tenantId: ctx.principal.tenantId,
+        criteria: parseAuditCriteria({ patientId: args.patientId }, (name) => name),
+        order: 'newest',
+        limit: validateInput(pageSize, args.first, 'first'),
+      }),
   },
   AuditEvent: {
     id: (event) => String(event.id),

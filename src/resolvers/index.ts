@@ -1,5 +1,6 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { auditResolvers } from './audit.js';
+import { auditEventPageResolvers } from './auditEventPage.js';
 import { cacheResolvers } from './cache.js';
 import { careTeamResolvers } from './careTeam.js';
 import { departmentResolvers } from './department.js';
@@ -16,6 +17,7 @@ export const resolvers: Resolvers[] = [
   doctorResolvers,
   departmentResolvers,
   auditResolvers,
+  auditEventPageResolvers,
   cacheResolvers,
   careTeamResolvers,
 ];

@@ -18,6 +18,8 @@ export const auditActionEnum = pgEnum('audit_action', [
   'break_glass',
   // A warming pass that read PHI into L2: one event per pass and tenant, with its count.
   'warm',
+  // One `npm run audit:export` run, one event per tenant it exported, with the row count.
+  'export',
 ]);
 export const auditOutcomeEnum = pgEnum('audit_outcome', ['allowed', 'denied']);
 export const cacheSourceEnum = pgEnum('cache_source', ['l1', 'l2', 'db']);
@@ -52,7 +54,10 @@ export const auditEvents = pgTable(
   },
   (t) => [
     index('audit_events_patient_idx').on(t.tenantId, t.patientId, t.occurredAt.desc()),
-    index('audit_events_time_idx').on(t.tenantId, t.occurredAt.desc()),
+    // (occurred_at, id) is the trail's order, so a page is a range of this index: the keyset
+    // of auditEventsPage and audit:export, in either direction, with no sort. Ascending: a
+    // `.desc()` column is DESC NULLS LAST here, which no ORDER BY of the queries matches.
+    index('audit_events_time_id_idx').on(t.tenantId, t.occurredAt, t.id),
   ],
 );
 
