@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { startWarmer, type Warmer } from './warming/warmer.js';
 import { createWarmMetrics } from './warming/warmMetrics.js';
 import { collectCacheStats } from './warming/cacheStats.js';
+import type { Tracing } from './tracing/createTracing.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -24,6 +25,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** What /metrics answers; this process's registry when omitted (see ServerDeps). */
   readonly scrapeMetrics?: () => Promise<string>;
+  /** Spans for requests, L2 and the audit commit; off when omitted (see createTracing). */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     logger,
     store: variant.store,
     sealer: variant.sealer,
+    tracing: deps.tracing,
   });
   // Redis connected before the first request, which would otherwise wait for it inside its
   // command timeout; a Redis that is down now is a degraded start, not a failed one.
@@ -91,6 +95,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     logger,
     metrics,
     scrapeMetrics: deps.scrapeMetrics,
+    tracing: deps.tracing,
     introspection: config.introspection,
     production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,

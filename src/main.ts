@@ -14,6 +14,7 @@ import { writeDevBanner } from './http/devBanner.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger, describeError } from './logger.js';
 import { CachePolicyError } from './policy/readCachePolicies.js';
+import { createTracing } from './tracing/createTracing.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -42,7 +43,10 @@ async function main(): Promise<void> {
   }
 
   const metrics = createMetrics();
+  // Per process: each worker exports its own spans.
+  const tracing = createTracing(config.tracing, { environment: config.env });
   const database = await createDatabase({
+    tracing,
     url: config.databaseUrl,
     poolMax: config.dbPoolMax,
     onStatement: (table) => {
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
     logger,
     database,
     metrics,
+    tracing,
     ...(worker === undefined
       ? {}
       : { scrapeMetrics: joinClusterMetrics(metrics.registry, worker) }),
@@ -84,6 +89,8 @@ async function main(): Promise<void> {
     app
       .close()
       .then(() => database.close())
+      // Spans still buffered are exported before the process exits.
+      .then(() => tracing.shutdown())
       .then(() => {
         logger.info('stopped');
         process.exit(0);

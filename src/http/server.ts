@@ -40,6 +40,10 @@ import { unavailablePlugin } from './unavailable/index.js';
 import { handleClientError } from './clientError.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
+import { traceAuditLog } from '../tracing/auditSpans.js';
+import { NO_TRACING, type Tracing } from '../tracing/createTracing.js';
+import { operationSpanPlugin, traceOperations } from '../tracing/operationSpans.js';
+import { traceRequests } from '../tracing/requestSpans.js';
 
 export interface ServerDeps {
   readonly schema: GraphQLSchema;
@@ -72,6 +76,8 @@ export interface ServerDeps {
   readonly scrapeMetrics?: () => Promise<string>;
   /** Resolves when every dependency answers; rejects otherwise. */
   readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
+  /** Spans of `/graphql` requests, their operations and audit commits; off when omitted. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -134,8 +140,11 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
   });
 
+  const tracing = deps.tracing ?? NO_TRACING;
+  // First of the hooks: the request's span covers its refusals too.
+  traceRequests(app, tracing, GRAPHQL_PATH);
   const responseCache = deps.variant?.responseCache;
-  const auditLog = createAuditLog(deps.database);
+  const auditLog = traceAuditLog(createAuditLog(deps.database), tracing);
   const documents = createDocumentStore(deps.schema, deps.trusted);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
@@ -174,6 +183,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       unavailablePlugin(),
       ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(tracing.enabled ? [operationSpanPlugin()] : []),
     ],
   });
   // Node answers an Expect it does not know with an empty 417; this one carries a code.
@@ -286,7 +296,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
     handler: createGraphqlHandler({
-      apollo,
+      apollo: traceOperations(apollo, tracing),
       auditLog,
       auditEvents: deps.metrics.auditEvents,
       logger: deps.logger,

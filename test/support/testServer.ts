@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase } from './testDatabase.js';
 import type { Warmer } from '../../src/warming/warmer.js';
+import type { Tracing } from '../../src/tracing/createTracing.js';
 
 export interface GraphQLResponse {
   readonly status: number;
@@ -56,6 +57,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Opens the server's database; a fresh clone of the seeded template when absent. */
   readonly database?: (onStatement: (table: string) => void) => Promise<DatabaseHandle>;
+  /** Tracing for the server and its default database (see createTracing); off when absent. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -70,7 +73,10 @@ export async function startTestServer(
   let statements = 0;
   let auditInserts = 0;
   const metrics = createMetrics();
-  const database = await (options.database ?? createTestDatabase)((table) => {
+  const openDatabase =
+    options.database ??
+    ((onStatement: (table: string) => void) => createTestDatabase(onStatement, options.tracing));
+  const database = await openDatabase((table) => {
     if (table === 'audit_events') auditInserts++;
     else statements++;
     metrics.dbQueries.inc({ table });
@@ -92,7 +98,17 @@ export async function startTestServer(
     ...env,
   });
   const logger = createLogger({ level: config.logLevel });
-  const { server: app, l2, warmer } = await createApp({ config, logger, database, metrics });
+  const {
+    server: app,
+    l2,
+    warmer,
+  } = await createApp({
+    config,
+    logger,
+    database,
+    metrics,
+    tracing: options.tracing,
+  });
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;
