@@ -183,7 +183,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       unavailablePlugin(),
       ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
       ...(deps.production ? [ApolloServerPluginLandingPageDisabled()] : []),
-      ...(tracing.enabled ? [operationSpanPlugin()] : []),
+      ...(tracing.enabled ? [operationSpanPlugin(deps.trusted)] : []),
     ],
   });
   // Node answers an Expect it does not know with an empty 417; this one carries a code.

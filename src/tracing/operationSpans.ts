@@ -35,17 +35,26 @@ export function traceOperations<C extends BaseContext>(
 }
 
 /**
- * Names the active operation span once Apollo has resolved the operation (`query Chart`), and
- * lists the codes of the errors it met. Never the document, the variables or an error message.
+ * Names the active operation span once Apollo has resolved the operation, and lists the codes
+ * of the errors it met. Never the document, the variables or an error message. The operation's
+ * name is recorded for manifest operations only (`query MobileChart`): any other document's
+ * name is the client's own text, which may hold anything, so its span says `query` alone.
+ *
+ * @param trusted the persisted-query manifest, by SHA-256 of the document
  */
-export function operationSpanPlugin(): ApolloServerPlugin {
+export function operationSpanPlugin(
+  trusted: ReadonlyMap<string, { readonly name: string }>,
+): ApolloServerPlugin {
   return {
     requestDidStart() {
       const span = trace.getActiveSpan();
       if (span === undefined || !span.isRecording()) return Promise.resolve();
       return Promise.resolve({
-        didResolveOperation({ operation, operationName }) {
-          if (operation !== undefined) nameOperation(span, operation.operation, operationName);
+        didResolveOperation({ operation, operationName, queryHash }) {
+          const name = trusted.get(queryHash)?.name;
+          if (operation !== undefined) {
+            nameOperation(span, operation.operation, name === operationName ? name : undefined);
+          }
           return Promise.resolve();
         },
         didEncounterErrors({ errors }) {
@@ -68,9 +77,9 @@ export function operationSpanPlugin(): ApolloServerPlugin {
   };
 }
 
-function nameOperation(span: Span, type: string, name: string | null | undefined): void {
+function nameOperation(span: Span, type: string, name: string | undefined): void {
   span.setAttribute(ATTR_GRAPHQL_OPERATION_TYPE, type);
-  if (name === null || name === undefined) {
+  if (name === undefined) {
     span.updateName(type);
     return;
   }

@@ -5,9 +5,11 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createTracing, type Tracing } from '../../src/tracing/createTracing.js';
+import { exportedSpan } from '../support/exportedSpan.js';
 import { createChartPatient } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { waitFor } from '../support/waitFor.js';
@@ -32,6 +34,10 @@ const CHART_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+const MANIFEST = JSON.parse(
+  readFileSync(new URL('../../persisted-queries/manifest.json', import.meta.url), 'utf8'),
+) as { operations: Array<{ id: string; name: string }> };
 
 const idOf = (span: ReadableSpan) => span.spanContext().spanId;
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
@@ -96,11 +102,10 @@ describe('tracing', () => {
     const traceId = root.spanContext().traceId;
     expect(spans.every((span) => span.spanContext().traceId === traceId)).toBe(true);
 
-    const operation = spans.find((span) => span.name === 'query Chart');
-    expect(operation?.attributes).toMatchObject({
-      'graphql.operation.name': 'Chart',
-      'graphql.operation.type': 'query',
-    });
+    // An ad hoc document's name is the client's own text: the span gives its type alone.
+    const operation = spans.find((span) => span.name === 'query');
+    expect(operation?.attributes['graphql.operation.type']).toBe('query');
+    expect(operation?.attributes).not.toHaveProperty('graphql.operation.name');
     expect(parentOf(operation as ReadableSpan)).toBe(idOf(root));
 
     const sql = spans.filter((span) => span.attributes['db.system.name'] === 'postgresql');
@@ -112,7 +117,13 @@ describe('tracing', () => {
 
     const gets = spans.filter((span) => span.name === 'l2.get');
     expect(gets.length).toBeGreaterThan(0);
+    const redis = server.l2.store.kind === 'redis';
     for (const get of gets) {
+      if (redis)
+        expect(get.attributes).toMatchObject({
+          'db.system.name': 'redis',
+          'db.operation.name': 'MGET',
+        });
       expect(under(operation as ReadableSpan, get)).toBe(true);
       expect(get.attributes['caregraph.cache.layer']).toBe('l2');
       expect(get.attributes['db.operation.batch.size']).toBeGreaterThan(0);
@@ -161,7 +172,8 @@ describe('tracing', () => {
     expect(spans.every((span) => span.spanContext().traceId === traceId)).toBe(true);
   });
 
-  it('gives each operation of a batch a span of its own under the one request span', async () => {
+  it('gives each operation of a batch a span of its own, named for manifest operations', async () => {
+    const mobileChart = MANIFEST.operations.find((op) => op.name === 'MobileChart');
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: {
@@ -169,15 +181,21 @@ describe('tracing', () => {
         authorization: `Bearer ${await clinicianToken()}`,
       },
       body: JSON.stringify([
-        { query: CHART_QUERY, variables: { id: chart.patientId } },
+        {
+          variables: { id: chart.patientId },
+          extensions: { persistedQuery: { version: 1, sha256Hash: mobileChart?.id } },
+        },
         { query: 'query Departments { departments { name } }' },
       ]),
     });
     expect(response.status).toBe(200);
     const { root, spans } = await requestTrace();
     expect(spans.filter((span) => span.kind === SpanKind.SERVER)).toHaveLength(1);
-    const operations = spans.filter((span) => span.name.startsWith('query '));
-    expect(operations.map((span) => span.name).sort()).toEqual(['query Chart', 'query Departments']);
+    const operations = spans.filter((span) => span.name.startsWith('query'));
+    expect(operations.map((span) => span.name).sort()).toEqual(['query', 'query MobileChart']);
+    expect(operations.map((span) => span.attributes['graphql.operation.name'])).toContain(
+      'MobileChart',
+    );
     for (const operation of operations) expect(parentOf(operation)).toBe(idOf(root));
     expect(spans.filter((span) => span.name === 'audit.commit')).toHaveLength(1);
   });
@@ -198,10 +216,10 @@ describe('tracing', () => {
     expect(failed?.status.message).toBeUndefined();
     expect(failed?.attributes['error.type']).toBe('23503');
     expect(failed?.events).toEqual([]);
-    const operation = spans.find((span) => span.name === 'mutation Add');
+    const operation = spans.find((span) => span.name === 'mutation');
     expect(operation?.attributes['caregraph.graphql.error_codes']).toEqual(['BAD_USER_INPUT']);
     // The driver's message names the doctor's id; no span does.
-    expect(JSON.stringify(spans.map(describeSpan))).not.toContain(doctorId);
+    expect(JSON.stringify(spans.map(exportedSpan))).not.toContain(doctorId);
     expect(root.attributes['http.response.status_code']).toBe(200);
   });
 
@@ -213,15 +231,3 @@ describe('tracing', () => {
     expect(spans).toHaveLength(1);
   });
 });
-
-/** Everything a span exports, as the exporter would send it. */
-export function describeSpan(span: ReadableSpan) {
-  return {
-    name: span.name,
-    attributes: span.attributes,
-    events: span.events,
-    links: span.links,
-    status: span.status,
-    resource: span.resource.attributes,
-  };
-}
