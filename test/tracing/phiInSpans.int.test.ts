@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { and, eq, ne } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
@@ -86,7 +87,9 @@ describe('spans', () => {
     for (const request of requests) await send(request, chart.careTeamDoctorId);
     await waitFor(
       'every request span',
-      () => exporter.getFinishedSpans().filter((span) => span.kind === 1).length >= requests.length,
+      () =>
+        exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER).length >=
+        requests.length,
     );
 
     const spans = exporter.getFinishedSpans();
