@@ -21,7 +21,10 @@ export interface Tracing {
   readonly enabled: boolean;
   /** The service's tracer; the API's no-op tracer when tracing is off. */
   readonly tracer: Tracer;
-  /** Exports what is buffered, then stops the provider. Resolves at once when tracing is off. */
+  /**
+   * Exports what is buffered, then stops the provider; waits SHUTDOWN_WAIT_MS at most, so that
+   * a collector that hangs never holds up the process's exit. Resolves at once when off.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -48,6 +51,8 @@ const BATCH = {
   scheduledDelayMillis: 2_000,
   exportTimeoutMillis: 10_000,
 };
+
+const SHUTDOWN_WAIT_MS = 3_000;
 
 /**
  * Tracing from the configuration: spans exported over OTLP/HTTP (JSON) to
@@ -89,7 +94,15 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
   return {
     enabled: true,
     tracer: provider.getTracer('caregraph'),
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+      });
+      // A failed last export loses spans, never the shutdown.
+      await Promise.race([provider.shutdown().catch(() => undefined), waited]);
+      clearTimeout(timer);
+    },
   };
 }
 

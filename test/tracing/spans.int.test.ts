@@ -6,6 +6,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createTracing, type Tracing } from '../../src/tracing/createTracing.js';
@@ -221,6 +222,33 @@ describe('tracing', () => {
     // The driver's message names the doctor's id; no span does.
     expect(JSON.stringify(spans.map(exportedSpan))).not.toContain(doctorId);
     expect(root.attributes['http.response.status_code']).toBe(200);
+  });
+
+  it('marks an audit commit that fails, and the 503 it answers', async () => {
+    const { db } = server.database;
+    // The audit table gone for a moment (this file's own database): its INSERT fails.
+    await db.execute(sql`alter table audit_events rename to audit_events_away`);
+    let response;
+    try {
+      response = await server.graphql(CHART_QUERY, {
+        token: await clinicianToken(),
+        variables: { id: chart.patientId },
+      });
+    } finally {
+      await db.execute(sql`alter table audit_events_away rename to audit_events`);
+    }
+    expect(response.status).toBe(503);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('AUDIT_UNAVAILABLE');
+    const { root, spans } = await requestTrace();
+    const audit = spans.find((span) => span.name === 'audit.commit');
+    expect(audit?.status).toEqual({ code: 2 });
+    expect(audit?.attributes['error.type']).toMatch(/^[0-9A-Z]{5}$/);
+    expect(audit?.events).toEqual([]);
+    expect(root.status.code).toBe(2);
+    expect(root.attributes).toMatchObject({
+      'http.response.status_code': 503,
+      'error.type': '503',
+    });
   });
 
   it('traces a request refused before GraphQL runs', async () => {
