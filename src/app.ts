@@ -18,6 +18,7 @@ import type { StartupSteps } from './startup/startupSteps.js';
 import { startWarmer, type Warmer } from './warming/warmer.js';
 import { createWarmMetrics } from './warming/warmMetrics.js';
 import { collectCacheStats } from './warming/cacheStats.js';
+import type { Tracing } from './tracing/createTracing.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -33,6 +34,8 @@ export interface AppDeps {
   readonly schema?: ExecutableSchema & { readonly typeDefs: string };
   /** Logs the durations of L2's connect, the feed and the server's build, when given. */
   readonly steps?: StartupSteps;
+  /** Spans for requests, L2 and the audit commit; off when omitted (see createTracing). */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     logger,
     store: variant.store,
     sealer: variant.sealer,
+    tracing: deps.tracing,
   });
   // Redis connected before the first request, which would otherwise wait for it inside its
   // command timeout; a Redis that is down now is a degraded start, not a failed one.
@@ -109,6 +113,7 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     metrics,
     scrapeMetrics: deps.scrapeMetrics,
     serveMetrics: config.metricsPort === undefined,
+    tracing: deps.tracing,
     introspection: config.introspection,
     production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,

@@ -54,6 +54,10 @@ export const CONFIG_ENV_VARS = [
   'CACHE_WARM_FLUSH_MS',
   'EXPLORER',
   'CORS_ORIGINS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_SERVICE_NAME',
 ] as const;
 
 export type Environment = 'development' | 'test' | 'production';
@@ -155,8 +159,18 @@ export interface Config {
   readonly explorer: boolean;
   /** Browser origins allowed to call the API cross-origin (CORS); empty: none. */
   readonly corsOrigins: ReadonlyArray<string>;
+  /** OpenTelemetry traces (src/tracing/); off unless an OTLP endpoint is set. */
+  readonly tracing: TracingConfig;
   /** Dev defaults in use, each worth a warning at start-up. */
   readonly warnings: ReadonlyArray<string>;
+}
+
+export interface TracingConfig {
+  /** Where spans are POSTed as OTLP/HTTP JSON (`…/v1/traces`); undefined: no tracing at all. */
+  readonly exportUrl: string | undefined;
+  /** Sent with every export (an API key, say); never logged. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly serviceName: string;
 }
 
 /** Thrown at start-up when the environment is invalid. Lists every problem at once. */
@@ -277,6 +291,21 @@ const envSchema = z.object({
       'must be comma-separated origins as browsers send them (lowercase scheme://host[:port], no path, no default port), such as https://portal.example.org',
     )
     .default([]),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .optional(),
+  // The OTLP exporter format: comma-separated key=value, values percent-encoded.
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(
+      /^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/,
+      'must be comma-separated key=value pairs',
+    )
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(128).default('caregraph'),
 });
 
 /** Whether a string is exactly a web origin: http(s), a host, maybe a port, nothing more. */
@@ -385,6 +414,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'WEB_CONCURRENCY: more than one worker needs DATABASE_URL (the embedded database cannot be shared between processes)',
     );
   }
+  const otlpHeaders = otlpHeadersOf(e.OTEL_EXPORTER_OTLP_HEADERS);
+  if (otlpHeaders === undefined) {
+    problems.push('OTEL_EXPORTER_OTLP_HEADERS: a value is not valid percent-encoding');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -448,6 +481,36 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     explorer: e.EXPLORER === undefined ? !production : e.EXPLORER === 'on',
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    tracing: Object.freeze({
+      exportUrl: tracesUrlOf(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, e.OTEL_EXPORTER_OTLP_ENDPOINT),
+      headers: Object.freeze(otlpHeaders ?? {}),
+      serviceName: e.OTEL_SERVICE_NAME,
+    }),
     warnings: Object.freeze(warnings),
   });
+}
+
+/**
+ * The OTLP traces URL, as the OpenTelemetry specification derives it: the signal's own endpoint
+ * as given, or `v1/traces` under the base endpoint.
+ */
+function tracesUrlOf(tracesEndpoint: string | undefined, base: string | undefined) {
+  if (tracesEndpoint !== undefined) return tracesEndpoint;
+  if (base === undefined) return undefined;
+  return `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
+}
+
+/** The headers of OTEL_EXPORTER_OTLP_HEADERS; undefined when a value does not decode. */
+function otlpHeadersOf(value: string | undefined): Record<string, string> | undefined {
+  const headers: Record<string, string> = {};
+  if (value === undefined) return headers;
+  try {
+    for (const pair of value.split(',')) {
+      const at = pair.indexOf('=');
+      headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+    }
+  } catch {
+    return undefined;
+  }
+  return headers;
 }

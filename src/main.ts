@@ -19,6 +19,7 @@ import { CachePolicyError } from './policy/readCachePolicies.js';
 import { prepareEmbeddedDatabase } from './startup/prepareEmbeddedDatabase.js';
 import { SNAPSHOT_CACHE_DIR } from './startup/seedSnapshot.js';
 import { createStartupSteps } from './startup/startupSteps.js';
+import { createTracing } from './tracing/createTracing.js';
 import { flushLog } from './startup/flushLog.js';
 
 /** Set once the logger exists, so that a failed start's error is the last line written. */
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
   }
 
   const metrics = createMetrics();
+  // Per process: each worker exports its own spans.
+  const tracing = createTracing(config.tracing, { environment: config.env });
   const onStatement = (table: string): void => {
     metrics.dbQueries.inc({ table });
   };
@@ -73,11 +76,17 @@ async function main(): Promise<void> {
           patients: config.embeddedSeedPatients,
           snapshotDir: config.embeddedSnapshotDir ?? SNAPSHOT_CACHE_DIR,
           onStatement,
+          tracing,
           steps,
           logger,
         })
       : await steps.time('database', () =>
-          createDatabase({ url: config.databaseUrl, poolMax: config.dbPoolMax, onStatement }),
+          createDatabase({
+            tracing,
+            url: config.databaseUrl,
+            poolMax: config.dbPoolMax,
+            onStatement,
+          }),
         );
 
   const { server: app, metricsListener } = await createApp({
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
     metrics,
     schema,
     steps,
+    tracing,
     ...(worker === undefined
       ? {}
       : { scrapeMetrics: joinClusterMetrics(metrics.registry, worker) }),
@@ -116,6 +126,8 @@ async function main(): Promise<void> {
     app
       .close()
       .then(() => database.close())
+      // Spans still buffered are exported before the process exits.
+      .then(() => tracing.shutdown())
       .then(() => {
         logger.info('stopped');
         process.exit(0);

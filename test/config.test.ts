@@ -198,4 +198,47 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS: must be/);
     }
   });
+
+  it('turns tracing on only when an OTLP endpoint is set, exporting to its /v1/traces', () => {
+    expect(loadConfig({}).tracing).toEqual({
+      exportUrl: undefined,
+      headers: {},
+      serviceName: 'caregraph',
+    });
+    const on = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=a%2Cb, tenant = ops',
+      OTEL_SERVICE_NAME: 'caregraph-eu',
+    }).tracing;
+    expect(on).toEqual({
+      exportUrl: 'http://collector:4318/v1/traces',
+      headers: { 'x-api-key': 'a,b', tenant: 'ops' },
+      serviceName: 'caregraph-eu',
+    });
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector/otlp/' }).tracing.exportUrl,
+    ).toBe('https://collector/otlp/v1/traces');
+    // The signal's own endpoint is used as given.
+    expect(
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:9999/ingest',
+      }).tracing.exportUrl,
+    ).toBe('http://traces:9999/ingest');
+  });
+
+  it('refuses an OTLP endpoint that is not an http(s) URL, and malformed OTLP headers', () => {
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' })).toThrow(
+      /OTEL_EXPORTER_OTLP_HEADERS: must be comma-separated key=value pairs/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'k=%E0%A4%A' })).toThrow(
+      /OTEL_EXPORTER_OTLP_HEADERS: a value is not valid percent-encoding/,
+    );
+  });
 });

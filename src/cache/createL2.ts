@@ -10,6 +10,8 @@ import { createMemoryStore } from './memoryStore.js';
 import { createRedisClusterStore, createRedisStore } from './redisStore.js';
 import { createSealer, deriveSearchKey, type Sealer } from './sealer.js';
 import type { CacheStore } from './store.js';
+import { noteRoundTripNodes, traceStore } from '../tracing/storeSpans.js';
+import { NO_TRACING, type Tracing } from '../tracing/createTracing.js';
 import { PHI_HOT_TYPES, REFERENCE_HOT_TYPES } from '../warming/hotSet.js';
 import { createUsageTracker } from '../warming/usageTracker.js';
 
@@ -27,8 +29,11 @@ export function createL2(deps: {
   readonly store?: CacheStore;
   /** A sealer other than AES-GCM under the configured keys: the benchmark's plaintext pair. */
   readonly sealer?: Sealer;
+  /** A span for every round trip of a traced request, when tracing is on. */
+  readonly tracing?: Tracing;
 }): L2Cache {
   const { config, logger } = deps;
+  const tracing = deps.tracing ?? NO_TRACING;
   const metrics = createCacheMetrics(deps.registry);
   let lastLogged = 0;
   // Store errors are counted by the guard; the log gets at most one line a second of them.
@@ -45,6 +50,7 @@ export function createL2(deps: {
           onError,
           onRoundTrips: (nodes) => {
             metrics.l2NodeRoundTrips.inc(nodes);
+            if (tracing.enabled) noteRoundTripNodes(nodes);
           },
         })
       : config.redisUrl === undefined
@@ -54,7 +60,7 @@ export function createL2(deps: {
   if (firstKey === undefined) throw new Error('no cache encryption key');
   return createL2Cache({
     store: createGuardedStore(
-      store,
+      traceStore(store, tracing),
       {
         commandTimeoutMs: config.cache.commandTimeoutMs,
         resetTimeoutMs: config.cache.breakerResetMs,

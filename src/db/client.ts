@@ -12,6 +12,9 @@ import postgres from 'postgres';
 import { ensureAppRole } from './appRole.js';
 import * as tables from './tables/index.js';
 import { MIGRATION_TABLE, tableOfStatement } from './tableOfStatement.js';
+import type { Tracing } from '../tracing/createTracing.js';
+import { tracePglite } from '../tracing/tracePglite.js';
+import { tracePostgres } from '../tracing/tracePostgres.js';
 
 export type Tables = typeof tables;
 
@@ -85,6 +88,8 @@ export interface DatabaseOptions {
    * an empty cluster that PGlite would first have to initdb.
    */
   readonly pgliteDataDir?: Blob;
+  /** A span for every statement a traced request sends, when tracing is on. */
+  readonly tracing?: Tracing;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -127,10 +132,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   };
 
   if (options.url === undefined) {
-    const client = await PGlite.create({
+    const embedded = await PGlite.create({
       extensions: { pg_trgm },
       ...(options.pgliteDataDir === undefined ? {} : { loadDataDir: options.pgliteDataDir }),
     });
+    const client =
+      options.tracing?.enabled === true ? tracePglite(embedded, options.tracing.tracer) : embedded;
     const db = drizzlePglite({ client, schema: tables, logger });
     return {
       db,
@@ -146,12 +153,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         await client.query(text, [...params]);
       },
       countStatements,
-      dumpDataDir: () => client.dumpDataDir('none'),
-      close: () => client.close(),
+      dumpDataDir: () => embedded.dumpDataDir('none'),
+      close: () => embedded.close(),
     };
   }
 
-  const client = postgres(options.url, {
+  const pool = postgres(options.url, {
     max: options.poolMax ?? 10,
     connect_timeout: 10,
     // No catalog query for array types on each new connection: postgres.js runs it outside any
@@ -165,13 +172,17 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     onnotice: () => undefined,
     connection: { application_name: 'caregraph' },
   });
+  // The listener and the pool's close are the pool's own; requests' statements go through
+  // `client`, traced when tracing is on.
+  const client =
+    options.tracing?.enabled === true ? tracePostgres(pool, options.tracing.tracer) : pool;
   const db = drizzlePostgres({ client, schema: tables, logger });
   return {
     db,
     kind: 'postgres',
     migrate: async (migrateOptions = {}) => {
       await migrating.run(true, () => migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER }));
-      await ensureAppRole(client, { password: migrateOptions.appRolePassword });
+      await ensureAppRole(pool, { password: migrateOptions.appRolePassword });
     },
     ping: async () => {
       await db.execute(sql`select 1`);
@@ -181,15 +192,15 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       await client.unsafe(text, [...params], { prepare: true });
     },
     listen: async (channel, onNotify, onListen) => {
-      const listening = await client.listen(channel, onNotify, onListen);
+      const listening = await pool.listen(channel, onNotify, onListen);
       return {
         unlisten: async () => {
           await listening.unlisten();
         },
-        query: async (text, params) => [...(await client.unsafe(text, [...params]))],
+        query: async (text, params) => [...(await pool.unsafe(text, [...params]))],
       };
     },
     countStatements,
-    close: () => client.end({ timeout: 5 }),
+    close: () => pool.end({ timeout: 5 }),
   };
 }

@@ -9,7 +9,7 @@ import { headersOf, mostRestrictive, type HttpCachePolicy } from './cacheControl
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 
 export interface GraphqlHandlerDeps {
-  readonly apollo: ApolloServer<RequestContext>;
+  readonly apollo: Pick<ApolloServer<RequestContext>, 'executeHTTPGraphQLRequest'>;
   /** Builds the context of one operation of the request (a batch has one per operation). */
   readonly contextFor: (request: FastifyRequest) => RequestContext;
   readonly auditLog: AuditLog;

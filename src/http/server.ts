@@ -46,6 +46,10 @@ import type { Metrics } from './metrics.js';
 import { registerMetricsRoute } from './metricsEndpoint.js';
 import { registerCors } from './cors.js';
 import { registerExplorer } from './explorer/index.js';
+import { traceAuditLog } from '../tracing/auditSpans.js';
+import { NO_TRACING, type Tracing } from '../tracing/createTracing.js';
+import { operationSpanPlugin, traceOperations } from '../tracing/operationSpans.js';
+import { traceRequests } from '../tracing/requestSpans.js';
 
 export interface ServerDeps {
   readonly schema: GraphQLSchema;
@@ -84,6 +88,8 @@ export interface ServerDeps {
   readonly serveMetrics?: boolean;
   /** Resolves when every dependency answers; rejects otherwise. */
   readonly checkReadiness: () => Promise<Record<string, 'up' | 'degraded'>>;
+  /** Spans of `/graphql` requests, their operations and audit commits; off when omitted. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -148,8 +154,14 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
   });
 
+  const tracing = deps.tracing ?? NO_TRACING;
+  // First of the hooks: the request's span covers its refusals too.
+  traceRequests(app, tracing, GRAPHQL_PATH);
   const responseCache = deps.variant?.responseCache;
-  const auditLog = measureAuditLog(createAuditLog(deps.database), deps.metrics);
+  const auditLog = traceAuditLog(
+    measureAuditLog(createAuditLog(deps.database), deps.metrics),
+    tracing,
+  );
   const documents = createDocumentStore(deps.schema, deps.trusted);
   const apollo = new ApolloServer<RequestContext>({
     schema: deps.schema,
@@ -190,6 +202,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
       // Apollo's landing page loads Sandbox from a CDN, with telemetry; the explorer replaces it.
       ApolloServerPluginLandingPageDisabled(),
+      ...(tracing.enabled ? [operationSpanPlugin(deps.trusted)] : []),
     ],
   });
   // Node answers an Expect it does not know with an empty 417; this one carries a code.
@@ -314,7 +327,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
     url: GRAPHQL_PATH,
     method: ['GET', 'POST'],
     handler: createGraphqlHandler({
-      apollo,
+      apollo: traceOperations(apollo, tracing),
       auditLog,
       auditEvents: deps.metrics.auditEvents,
       logger: deps.logger,

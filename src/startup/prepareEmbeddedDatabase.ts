@@ -9,12 +9,15 @@ import {
   type SnapshotInput,
 } from './seedSnapshot.js';
 import type { StartupSteps } from './startupSteps.js';
+import type { Tracing } from '../tracing/createTracing.js';
 
 export interface EmbeddedDatabaseOptions {
   readonly patients: number;
   /** Where seeded snapshots are kept (see seedSnapshot.ts). */
   readonly snapshotDir: string;
   readonly onStatement: (table: string) => void;
+  /** Spans for the statements of traced requests (see createTracing). */
+  readonly tracing?: Tracing;
   readonly steps: StartupSteps;
   readonly logger: Logger;
 }
@@ -41,7 +44,7 @@ export async function prepareEmbeddedDatabase(
 
   const database = await steps.time(
     'pglite',
-    () => createDatabase({ url: undefined, onStatement }),
+    () => createDatabase({ url: undefined, onStatement, tracing: options.tracing }),
     () => ({ snapshot: 'none' }),
   );
   await steps.time('migrate', () => database.migrate());
@@ -88,7 +91,12 @@ async function startFromSnapshot(
   if (snapshot === undefined) return undefined;
   let database: DatabaseHandle | undefined;
   try {
-    database = await createDatabase({ url: undefined, onStatement, pgliteDataDir: snapshot });
+    database = await createDatabase({
+      url: undefined,
+      onStatement,
+      tracing: options.tracing,
+      pgliteDataDir: snapshot,
+    });
     steps.record('pglite', performance.now() - started, { snapshot: 'loaded' });
     // Nothing to apply when the key is right; run anyway, as every start does.
     await steps.time('migrate', () => database?.migrate());

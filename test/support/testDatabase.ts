@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { seedDatabase } from '../../src/db/seed.js';
+import type { Tracing } from '../../src/tracing/createTracing.js';
 
 /** Patients in every test database, across both tenants. */
 export const TEST_PATIENTS = 40;
@@ -47,10 +48,11 @@ export async function createEmptyDatabase(): Promise<DatabaseHandle> {
  */
 export async function createTestDatabase(
   onStatement?: (table: string) => void,
+  tracing?: Tracing,
 ): Promise<DatabaseHandle & { readonly url: string | undefined }> {
   const run = inject('postgresRun');
   if (run === null) {
-    const handle = await createDatabase({ url: undefined, onStatement });
+    const handle = await createDatabase({ url: undefined, onStatement, tracing });
     await handle.migrate();
     await seedDatabase(handle.db, { patients: TEST_PATIENTS, seed: TEST_SEED });
     return { ...handle, url: undefined };
@@ -63,6 +65,6 @@ export async function createTestDatabase(
     await admin.end();
   }
   const url = databaseUrl(run.baseUrl, name);
-  const handle = await createDatabase({ url, poolMax: 5, onStatement });
+  const handle = await createDatabase({ url, poolMax: 5, onStatement, tracing });
   return { ...handle, url };
 }

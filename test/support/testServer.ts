@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase } from './testDatabase.js';
 import type { Warmer } from '../../src/warming/warmer.js';
+import type { Tracing } from '../../src/tracing/createTracing.js';
 
 export interface GraphQLResponse {
   readonly status: number;
@@ -59,6 +60,8 @@ export interface TestServerOptions {
   readonly database?: (onStatement: (table: string) => void) => Promise<DatabaseHandle>;
   /** Where the server's log lines go (at the LOG_LEVEL given in env); nowhere when absent. */
   readonly logDestination?: DestinationStream;
+  /** Tracing for the server and its default database (see createTracing); off when absent. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -73,7 +76,10 @@ export async function startTestServer(
   let statements = 0;
   let auditInserts = 0;
   const metrics = createMetrics();
-  const database = await (options.database ?? createTestDatabase)((table) => {
+  const openDatabase =
+    options.database ??
+    ((onStatement: (table: string) => void) => createTestDatabase(onStatement, options.tracing));
+  const database = await openDatabase((table) => {
     if (table === 'audit_events') auditInserts++;
     else statements++;
     metrics.dbQueries.inc({ table });
@@ -95,7 +101,17 @@ export async function startTestServer(
     ...env,
   });
   const logger = createLogger({ level: config.logLevel, destination: options.logDestination });
-  const { server: app, l2, warmer } = await createApp({ config, logger, database, metrics });
+  const {
+    server: app,
+    l2,
+    warmer,
+  } = await createApp({
+    config,
+    logger,
+    database,
+    metrics,
+    tracing: options.tracing,
+  });
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;

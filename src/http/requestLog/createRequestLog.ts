@@ -118,6 +118,8 @@ function writeLine(
     route,
     status: reply.statusCode,
     durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    // The request's trace, when tracing is on: the line and its spans find each other.
+    ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
   };
   if (record === undefined) {
     if (PROBES.has(route)) request.log.debug(common, 'request completed');
