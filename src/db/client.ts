@@ -56,6 +56,11 @@ export interface DatabaseHandle {
    * rate limit is in statements, whatever else the process runs meanwhile).
    */
   countStatements<T>(work: () => Promise<T>): Promise<{ value: T; statements: number }>;
+  /**
+   * The embedded database's data directory as a tarball (PGlite only), for `loadDataDir`: a
+   * database migrated and seeded once is copied instead of being built again (the test suite).
+   */
+  readonly dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,8 @@ export interface DatabaseOptions {
   readonly poolMax?: number;
   /** Called once per SQL statement with the table it touches first. */
   readonly onStatement?: (table: string) => void;
+  /** With no URL: starts PGlite from this `dumpDataDir` tarball rather than an empty cluster. */
+  readonly loadDataDir?: Blob;
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -111,7 +118,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   };
 
   if (options.url === undefined) {
-    const client = await PGlite.create({ extensions: { pg_trgm } });
+    const client = await PGlite.create({
+      extensions: { pg_trgm },
+      ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
+    });
     const db = drizzlePglite({ client, schema: tables, logger });
     return {
       db,
@@ -126,6 +136,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         await client.query(text, [...params]);
       },
       countStatements,
+      dumpDataDir: () => client.dumpDataDir('none'),
       close: () => client.close(),
     };
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { L2Cache } from '../../src/cache/l2Cache.js';
 import { createApp } from '../../src/app.js';
+import type { InvalidationFeedOptions } from '../../src/cache/invalidationFeed.js';
 import type { Role } from '../../src/auth/principal.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -56,7 +57,18 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Opens the server's database; a fresh clone of the seeded template when absent. */
   readonly database?: (onStatement: (table: string) => void) => Promise<DatabaseHandle>;
+  /** The invalidation feed's timings; TEST_FEED when absent, `{}` for production's. */
+  readonly feed?: InvalidationFeedOptions;
 }
+
+/**
+ * A test server's feed (real Postgres only) vouches for L2 a minute after each ping heard, not a
+ * second, and waits as long for a ping: on a loaded machine a stall of a second would otherwise
+ * turn a warm read into SQL at random, which tests that count statements cannot tell from a
+ * cache that failed. The feed still listens, catches up and applies every invalidation; the
+ * production window itself is tested in test/cache/feedFreshness.int.test.ts.
+ */
+export const TEST_FEED: InvalidationFeedOptions = { freshMs: 60_000, pingTimeoutMs: 60_000 };
 
 /**
  * Starts the service exactly as `main.ts` wires it, on its own fresh database and a random
@@ -92,7 +104,11 @@ export async function startTestServer(
     ...env,
   });
   const logger = createLogger({ level: config.logLevel });
-  const { server: app, l2, warmer } = await createApp({ config, logger, database, metrics });
+  const {
+    server: app,
+    l2,
+    warmer,
+  } = await createApp({ config, logger, database, metrics }, { feed: options.feed ?? TEST_FEED });
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;
