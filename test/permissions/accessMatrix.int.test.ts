@@ -70,9 +70,7 @@ describe('the access matrix', () => {
   const tokens = new Map<RoleUnderTest, { token: string; headers?: Record<string, string> }>();
 
   beforeAll(async () => {
-    // The hot passes must be L2 hits: a slow command on a busy machine (the default timeout is
-    // 50 ms) would open the breaker and quietly turn them into SQL.
-    server = await startTestServer({ REDIS_COMMAND_TIMEOUT_MS: '2000' });
+    server = await startTestServer();
     const db = server.database.db;
     patient = await seededPatient(db, 't1', 7);
     const other = await seededPatient(db, 't1', 8);

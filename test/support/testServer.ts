@@ -99,6 +99,10 @@ export async function startTestServer(
         ? { REDIS_URL: process.env.REDIS_URL }
         : {}),
     CACHE_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    // Two seconds for a Redis reply, not production's 50 ms: on a loaded machine a slow reply
+    // would open the breaker and turn warm reads into SQL at random. Tests of timeouts, and of
+    // a Redis killed or frozen, set their own.
+    REDIS_COMMAND_TIMEOUT_MS: '2000',
     // The warmer's background statements would blur what tests count; its own tests turn it on.
     CACHE_WARM: 'off',
     ...env,
