@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import SkippedTestsReporter from './test/support/skippedTestsReporter.js';
 
 export default defineConfig({
   resolve: {
@@ -15,5 +17,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file gets a database of its own, so files run in parallel safely.
     fileParallelism: true,
+    // One file more than there are cores (vitest's default is one fewer): most files spend
+    // their time waiting on servers, child processes and sockets, not on the CPU.
+    maxWorkers: availableParallelism() + 1,
+    // The default reporter, then every skipped test by name (and, in CI, a failed run for any).
+    reporters: ['default', new SkippedTestsReporter()],
   },
 });

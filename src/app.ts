@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { createL2 } from './cache/createL2.js';
 import { deriveEntryPolicies } from './cache/entryPolicies.js';
-import { startInvalidationFeed, type InvalidationFeed } from './cache/invalidationFeed.js';
+import {
+  startInvalidationFeed,
+  type InvalidationFeed,
+  type InvalidationFeedOptions,
+} from './cache/invalidationFeed.js';
 import type { L2Cache } from './cache/l2Cache.js';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
@@ -49,6 +53,8 @@ export interface AppVariant extends ServerVariant {
   readonly store?: CacheStore;
   /** Plaintext instead of AES-GCM: the sealing on/off pair. */
   readonly sealer?: Sealer;
+  /** The invalidation feed's timings, other than production's (tests on a loaded machine). */
+  readonly feed?: InvalidationFeedOptions;
 }
 
 export interface App {
@@ -92,7 +98,9 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
   // command timeout; a Redis that is down now is a degraded start, not a failed one.
   await time('l2', () => l2.store.connect());
   // Before the server exists: an instance knows every recent write before it serves a read.
-  const feed = await time('feed', () => startInvalidationFeed({ database, l2, logger }));
+  const feed = await time('feed', () =>
+    startInvalidationFeed({ database, l2, logger, options: variant.feed }),
+  );
   // L2 is served from only while the feed proves this process hears every write (SPEC §2.8).
   if (feed !== undefined) l2.useFreshness(() => feed.fresh);
   const entryPolicies = deriveEntryPolicies(policies);

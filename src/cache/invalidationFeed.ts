@@ -95,6 +95,8 @@ export interface InvalidationFeedOptions {
   readonly pingIntervalMs?: number;
   /** How long a ping may take to come back before the feed listens again; 1.5 s by default. */
   readonly pingTimeoutMs?: number;
+  /** How long a proof of hearing vouches for L2 (`fresh`); FRESH_MS by default. */
+  readonly freshMs?: number;
 }
 
 export interface InvalidationFeed {
@@ -147,6 +149,7 @@ export async function startInvalidationFeed(deps: {
   if (listen === undefined) return undefined;
   const pingIntervalMs = deps.options?.pingIntervalMs ?? 250;
   const pingTimeoutMs = deps.options?.pingTimeoutMs ?? 1_500;
+  const freshMs = deps.options?.freshMs ?? FRESH_MS;
   const metrics = l2.metrics;
   const self = randomUUID();
   let closed = false;
@@ -316,7 +319,7 @@ export async function startInvalidationFeed(deps: {
       return up;
     },
     get fresh() {
-      return up && Date.now() - confirmedAt < FRESH_MS;
+      return up && Date.now() - confirmedAt < freshMs;
     },
     close: async () => {
       closed = true;

@@ -61,7 +61,8 @@ export interface DatabaseHandle {
   countStatements<T>(work: () => Promise<T>): Promise<{ value: T; statements: number }>;
   /**
    * The embedded database's whole data directory as an uncompressed tarball, which
-   * `DatabaseOptions.pgliteDataDir` starts from (PGlite only).
+   * `DatabaseOptions.pgliteDataDir` starts from (PGlite only): the seeded snapshot of
+   * `npm start`, and the test suite's copies.
    */
   readonly dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;

@@ -40,12 +40,21 @@ describe('reading CPU time from /proc', () => {
   });
 
   it.runIf(process.platform === 'linux')("counts a process's children in its CPU", async () => {
+    // The child burns 0.3 s of its own CPU, however long a loaded machine takes to give it that,
+    // says so, and idles.
     const child = spawn(process.execPath, [
       '-e',
-      'const end = Date.now() + 400; while (Date.now() < end); setInterval(() => {}, 1000);',
+      'while (process.cpuUsage().user < 300_000); console.log("burnt"); setInterval(() => {}, 1000);',
     ]);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => {
+          resolve();
+        });
+        child.once('exit', () => {
+          reject(new Error('the child exited'));
+        });
+      });
       const own = processTreeCpuSeconds(child.pid ?? 0) ?? 0;
       expect(own).toBeGreaterThan(0.2);
       expect(processTree(process.pid).has(child.pid ?? 0)).toBe(true);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generationKey } from '../../src/cache/controlValues.js';
+import { FRESH_MS } from '../../src/cache/invalidationFeed.js';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { seededPatient, type SeededPatient } from '../support/fixtures.js';
 import { metricValue } from '../support/metricValue.js';
@@ -27,9 +28,11 @@ describe.runIf(inject('postgresRun') !== null)('the invalidation feed', () => {
     proxy = await tcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     const proxied = new URL(url);
     proxied.port = String(proxy.port);
+    // The production feed timings: what is tested here is how soon it stops vouching.
     server = await startTestServer({}, undefined, {
       database: (onStatement) =>
         createDatabase({ url: proxied.toString(), poolMax: 5, onStatement }),
+      feed: {},
     });
     patient = await seededPatient(owner.db, 't1', 1);
     clinician = await server.token({ role: 'clinician', doctorId: patient.careTeamDoctorId });
@@ -82,12 +85,13 @@ describe.runIf(inject('postgresRun') !== null)('the invalidation feed', () => {
       });
       expect(warm.body.errors).toBeUndefined();
     }
-    expect(server.l2.fresh()).toBe(true);
+    // A stall of the loaded machine may have let the last proof lapse; it comes back.
+    await waitFor('the feed to vouch for L2', () => server.l2.fresh());
     proxy.cut();
     const cutAt = Date.now();
-    await waitFor('the feed to stop vouching for L2', () => !server.l2.fresh());
-    // Its last proof is at most FRESH_MS old, plus a ping's round trip: never longer.
-    expect(Date.now() - cutAt).toBeLessThan(1_000 + 500);
+    // Its last proof is a ping sent before the cut: FRESH_MS after the cut, it vouches no more.
+    while (Date.now() < cutAt + FRESH_MS) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.l2.fresh()).toBe(false);
     const reads = await server.l2.forRequest('t1').read([
       {
         key: `${server.l2.space.prefix}:${server.l2.space.schemaVersion}:{t1:p:${patient.patientId}}:Patient:${patient.patientId}`,

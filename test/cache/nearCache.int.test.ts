@@ -345,6 +345,7 @@ describe.runIf(redisUrl !== undefined)('the near cache while Redis is down', () 
     await redis.start();
     server = await startTestServer({
       REDIS_URL: redis.url,
+      REDIS_COMMAND_TIMEOUT_MS: '50',
       NEAR_CACHE_TTL_MS: '10000',
       CACHE_BREAKER_RESET_MS: '60000',
     });

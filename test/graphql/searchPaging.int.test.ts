@@ -37,9 +37,7 @@ describe('patients(search) paging', () => {
   let doctorId: string;
 
   beforeAll(async () => {
-    // The warm passes must be L2 hits: a slow command on a busy CI machine (the default
-    // timeout is 50 ms) would open the breaker and quietly turn them into misses.
-    server = await startTestServer({ REDIS_COMMAND_TIMEOUT_MS: '2000' });
+    server = await startTestServer();
     const db = server.database.db;
     const chosen = await db
       .select({ id: patients.id })

@@ -6,11 +6,20 @@ import postgres from 'postgres';
 import { createDatabase } from '../../src/db/client.js';
 import { seedDatabase } from '../../src/db/seed.js';
 import { chaosTable } from './chaosReport.js';
-import { TEST_PATIENTS, TEST_SEED, databaseUrl, type PostgresTestRun } from './testDatabase.js';
+import { pgliteSnapshots } from './pgliteSnapshots.js';
+import {
+  TEST_PATIENTS,
+  TEST_SEED,
+  databaseUrl,
+  type PgliteSnapshots,
+  type PostgresTestRun,
+} from './testDatabase.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresRun: PostgresTestRun | null;
+    /** Without DATABASE_URL: the embedded databases every file starts from, built once. */
+    pgliteSnapshots: PgliteSnapshots | null;
     /** Where chaos scenarios leave their figures, printed as one table when the run ends. */
     chaosReportDir: string;
   }
@@ -18,8 +27,10 @@ declare module 'vitest' {
 
 /**
  * With DATABASE_URL set (CI), creates this run's own template database on that server,
- * migrated and seeded once; every test file then clones it. Without it, files use PGlite.
- * Teardown drops every database of the run.
+ * migrated and seeded once; every test file then clones it. Without it, files use PGlite,
+ * each loading a copy of a data directory migrated (and seeded) once (pgliteSnapshots.ts):
+ * building a database costs seconds of WASM CPU, a copy about one. Teardown drops every
+ * database of the run.
  */
 export default async function setup(
   project: TestProject,
@@ -34,11 +45,13 @@ export default async function setup(
   const baseUrl = process.env.DATABASE_URL;
   if (baseUrl === undefined || baseUrl === '') {
     project.provide('postgresRun', null);
+    project.provide('pgliteSnapshots', await pgliteSnapshots());
     return () => {
       printChaos();
       return Promise.resolve();
     };
   }
+  project.provide('pgliteSnapshots', null);
   const runId = `caregraph_test_${Date.now().toString(36)}_${process.pid}`;
   const admin = postgres(baseUrl, { max: 1, onnotice: () => undefined });
   const template = `${runId}_template`;

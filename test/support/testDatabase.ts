@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { seedDatabase } from '../../src/db/seed.js';
 import type { Tracing } from '../../src/tracing/createTracing.js';
 
 /** Patients in every test database, across both tenants. */
@@ -15,6 +15,33 @@ export interface PostgresTestRun {
   readonly template: string;
 }
 
+/** Tarballs of PGlite data directories (`dumpDataDir`), built once per run by globalSetup. */
+export interface PgliteSnapshots {
+  /** Migrated, no rows. */
+  readonly empty: string;
+  /** Migrated and seeded with TEST_PATIENTS from TEST_SEED. */
+  readonly seeded: string;
+}
+
+// Read once per test file (process), however many databases it opens.
+const tarballs = new Map<string, Blob>();
+
+/** A new in-memory PGlite holding a copy of one of the run's snapshots. */
+async function pgliteCopy(
+  which: keyof PgliteSnapshots,
+  onStatement?: (table: string) => void,
+  tracing?: Tracing,
+): Promise<DatabaseHandle> {
+  const snapshots = inject('pgliteSnapshots');
+  if (snapshots === null) throw new Error('the run built no PGlite snapshots');
+  let tarball = tarballs.get(which);
+  if (tarball === undefined) {
+    tarball = new Blob([readFileSync(snapshots[which])]);
+    tarballs.set(which, tarball);
+  }
+  return createDatabase({ url: undefined, onStatement, tracing, pgliteDataDir: tarball });
+}
+
 /** The URL of another database on the same server. */
 export function databaseUrl(baseUrl: string, database: string): string {
   const url = new URL(baseUrl);
@@ -25,11 +52,7 @@ export function databaseUrl(baseUrl: string, database: string): string {
 /** A fresh database with the schema migrated and no rows, on the same backend as the run. */
 export async function createEmptyDatabase(): Promise<DatabaseHandle> {
   const run = inject('postgresRun');
-  if (run === null) {
-    const handle = await createDatabase({ url: undefined });
-    await handle.migrate();
-    return handle;
-  }
+  if (run === null) return pgliteCopy('empty');
   const name = `${run.runId}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(run.baseUrl, { max: 1, onnotice: () => undefined });
   try {
@@ -44,19 +67,16 @@ export async function createEmptyDatabase(): Promise<DatabaseHandle> {
 
 /**
  * A fresh, migrated and seeded database for one test file: a clone of the run's template on
- * real Postgres when DATABASE_URL is set, an in-memory PGlite otherwise.
+ * real Postgres when DATABASE_URL is set, an in-memory PGlite copy of the run's seeded one
+ * otherwise.
  */
 export async function createTestDatabase(
   onStatement?: (table: string) => void,
   tracing?: Tracing,
 ): Promise<DatabaseHandle & { readonly url: string | undefined }> {
   const run = inject('postgresRun');
-  if (run === null) {
-    const handle = await createDatabase({ url: undefined, onStatement, tracing });
-    await handle.migrate();
-    await seedDatabase(handle.db, { patients: TEST_PATIENTS, seed: TEST_SEED });
-    return { ...handle, url: undefined };
-  }
+  if (run === null)
+    return { ...(await pgliteCopy('seeded', onStatement, tracing)), url: undefined };
   const name = `${run.runId}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(run.baseUrl, { max: 1, onnotice: () => undefined });
   try {

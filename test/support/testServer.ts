@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { L2Cache } from '../../src/cache/l2Cache.js';
 import { createApp } from '../../src/app.js';
+import type { InvalidationFeedOptions } from '../../src/cache/invalidationFeed.js';
 import type { Role } from '../../src/auth/principal.js';
 import { signToken } from '../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -62,7 +63,18 @@ export interface TestServerOptions {
   readonly logDestination?: DestinationStream;
   /** Tracing for the server and its default database (see createTracing); off when absent. */
   readonly tracing?: Tracing;
+  /** The invalidation feed's timings; TEST_FEED when absent, `{}` for production's. */
+  readonly feed?: InvalidationFeedOptions;
 }
+
+/**
+ * A test server's feed (real Postgres only) vouches for L2 a minute after each ping heard, not a
+ * second, and waits as long for a ping: on a loaded machine a stall of a second would otherwise
+ * turn a warm read into SQL at random, which tests that count statements cannot tell from a
+ * cache that failed. The feed still listens, catches up and applies every invalidation; the
+ * production window itself is tested in test/cache/feedFreshness.int.test.ts.
+ */
+export const TEST_FEED: InvalidationFeedOptions = { freshMs: 60_000, pingTimeoutMs: 60_000 };
 
 /**
  * Starts the service exactly as `main.ts` wires it, on its own fresh database and a random
@@ -96,6 +108,10 @@ export async function startTestServer(
         ? { REDIS_URL: process.env.REDIS_URL }
         : {}),
     CACHE_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    // Two seconds for a Redis reply, not production's 50 ms: on a loaded machine a slow reply
+    // would open the breaker and turn warm reads into SQL at random. Tests of timeouts, and of
+    // a Redis killed or frozen, set their own.
+    REDIS_COMMAND_TIMEOUT_MS: '2000',
     // The warmer's background statements would blur what tests count; its own tests turn it on.
     CACHE_WARM: 'off',
     ...env,
@@ -105,13 +121,10 @@ export async function startTestServer(
     server: app,
     l2,
     warmer,
-  } = await createApp({
-    config,
-    logger,
-    database,
-    metrics,
-    tracing: options.tracing,
-  });
+  } = await createApp(
+    { config, logger, database, metrics, tracing: options.tracing },
+    { feed: options.feed ?? TEST_FEED },
+  );
   configure?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = app.listeningOrigin;
