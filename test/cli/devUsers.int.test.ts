@@ -113,7 +113,7 @@ describe('npm run dev:users', () => {
         EMBEDDED_SEED_PATIENTS: '6',
       });
       expect(code).toBe(0);
-      expect(stderr).toContain('DATABASE_URL is unset: seeding an embedded database');
+      expect(stderr).toContain('DATABASE_URL is unset: opening an embedded database seeded as');
       const first = await firstPatient(seeded);
       const block = blockOf(stdout, first.id);
       expect(
