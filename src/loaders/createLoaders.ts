@@ -5,7 +5,7 @@ import { normalizeId } from '../graphql/ids.js';
 import { batchLoadEntities, type BatchLoadDeps } from './batchLoadEntities.js';
 import { batchLoadRelation, peekRelationLists } from './batchLoadRelation.js';
 import { createBatchWindow } from './batchWindow.js';
-import { countingCacheMap } from './countingCacheMap.js';
+import { countingCacheMap, primeUncounted, type CountingCacheMap } from './countingCacheMap.js';
 import { countsOf } from './lookupTally.js';
 
 export type EntityLoader<E extends EntityName> = DataLoader<string, EntityRows[E] | null>;
@@ -57,23 +57,34 @@ export function createLoaders(
   options: LoaderOptions = { batching: true },
 ): Loaders {
   const window = createBatchWindow();
-  const loaderOptions = <V>(type: string): DataLoader.Options<string, V> =>
+  const counted = options.batching && deps.warming !== true;
+  const cacheMapOf = <V>(type: string): CountingCacheMap<V> | undefined =>
+    counted
+      ? countingCacheMap<V>(
+          metrics,
+          type,
+          deps.lookups === undefined ? undefined : countsOf(deps.lookups.l1, type),
+        )
+      : undefined;
+  const loaderOptions = <V>(
+    cacheMap: CountingCacheMap<V> | undefined,
+  ): DataLoader.Options<string, V> =>
     options.batching
       ? {
           maxBatchSize: MAX_BATCH_SIZE,
           cacheKeyFn: normalizeId,
           batchScheduleFn: window.schedule,
-          ...(deps.warming === true
-            ? {}
-            : {
-                cacheMap: countingCacheMap(
-                  metrics,
-                  type,
-                  deps.lookups === undefined ? undefined : countsOf(deps.lookups.l1, type),
-                ),
-              }),
+          ...(cacheMap === undefined ? {} : { cacheMap }),
         }
       : { batch: false, cache: false };
+  /** A loader whose lookups are counted (primes are not), over a cache map of its own. */
+  const countedLoader = <V>(
+    type: string,
+    batch: DataLoader.BatchLoadFn<string, V>,
+  ): DataLoader<string, V> => {
+    const cacheMap = cacheMapOf<V>(type);
+    return primeUncounted(new DataLoader(batch, loaderOptions(cacheMap)), cacheMap);
+  };
   const metrics = deps.l2.metrics;
   // Consent is read from the patient's row through this request's own loader.
   const full: BatchLoadDeps = {
@@ -100,17 +111,12 @@ export function createLoaders(
   const entities = Object.fromEntries(
     ENTITY_NAMES.map((entity) => [
       entity,
-      new DataLoader(
-        (ids: ReadonlyArray<string>) =>
-          window.track(async (): Promise<Array<EntityRows[EntityName] | null>> => {
-            if (entity !== 'Patient') return batchLoadEntities(full, entity, ids);
-            const [rows] = await Promise.all([
-              batchLoadEntities(full, entity, ids),
-              readAhead(ids),
-            ]);
-            return rows;
-          }),
-        loaderOptions(entity),
+      countedLoader(entity, (ids: ReadonlyArray<string>) =>
+        window.track(async (): Promise<Array<EntityRows[EntityName] | null>> => {
+          if (entity !== 'Patient') return batchLoadEntities(full, entity, ids);
+          const [rows] = await Promise.all([batchLoadEntities(full, entity, ids), readAhead(ids)]);
+          return rows;
+        }),
       ),
     ]),
   ) as { [E in EntityName]: EntityLoader<E> };
@@ -118,16 +124,13 @@ export function createLoaders(
   const relationLoader = (name: RelationName): RelationLoader => {
     const relation = RELATIONS[name] as unknown as RelationSpec;
     const target = entities[relation.target] as unknown as DataLoader<string, unknown>;
-    return new DataLoader(
-      async (ownerIds: ReadonlyArray<string>) => {
-        const batch = await window.track(() => batchLoadRelation(full, name, relation, ownerIds));
-        // Rows fetched through a relation are primed into the entity loader, so the same row
-        // asked for by id later in the request costs nothing.
-        for (const row of batch.rows) target.prime(row.id, row);
-        return batch.ids;
-      },
-      loaderOptions(`[${relation.target}]`),
-    );
+    return countedLoader(`[${relation.target}]`, async (ownerIds: ReadonlyArray<string>) => {
+      const batch = await window.track(() => batchLoadRelation(full, name, relation, ownerIds));
+      // Rows fetched through a relation are primed into the entity loader, so the same row
+      // asked for by id later in the request costs nothing.
+      for (const row of batch.rows) target.prime(row.id, row);
+      return batch.ids;
+    });
   };
 
   const relations = {
