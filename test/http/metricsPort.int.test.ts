@@ -33,7 +33,6 @@ async function start(env: Record<string, string>, workers = 1) {
     {
       METRICS_PORT: String(metricsPort),
       CACHE_KEY_PREFIX: `mp${randomBytes(4).toString('hex')}`,
-      EMBEDDED_SEED_PATIENTS: '4',
       ...env,
     },
     workers,

@@ -37,7 +37,6 @@ describe('the server log', () => {
       LOG_LEVEL: 'trace',
       JWT_SECRET: secret,
       CACHE_KEY_PREFIX: `logs${randomBytes(4).toString('hex')}`,
-      EMBEDDED_SEED_PATIENTS: '40',
       ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     });
     fixture = await findFixture();

@@ -64,7 +64,6 @@ describe('trace export', () => {
     }
     const server = await spawnServer({
       JWT_SECRET: secret,
-      EMBEDDED_SEED_PATIENTS: '5',
       CACHE_KEY_PREFIX: `otlp${randomBytes(4).toString('hex')}`,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.origin,
       OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=k%20v',
