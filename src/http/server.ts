@@ -1,7 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { ApolloServerPlugin } from '@apollo/server';
 import fastify, {
   type FastifyBaseLogger,
   LogController,
@@ -23,24 +20,17 @@ import type { EntryPolicies } from '../cache/entryPolicies.js';
 import type { L2Cache } from '../cache/l2Cache.js';
 import type { CachePolicyMap } from '../policy/cachePolicy.js';
 import type { Config } from '../config.js';
-import { createApqCache } from '../persisted/apqCache.js';
 import type { TrustedOperation } from '../persisted/trustedDocuments.js';
-import { auditPlugin } from './audit/index.js';
 import { createAuditLog } from '../audit/auditLog.js';
 import { measureAuditLog } from '../audit/measuredAuditLog.js';
-import { limitsPlugin } from './limits.js';
-import { textInputPlugin } from './textInput/index.js';
-import { createApolloLogger } from './apolloLogger.js';
 import { gateGraphqlRequest } from './persistedQueries.js';
 import { checkBreakGlass } from './breakGlass.js';
-import { cacheControlPlugin } from './cacheControl/index.js';
-import { createFormatError } from './formatError.js';
 import { createGraphqlHandler } from './graphqlHandler.js';
 import { createDocumentStore } from './documentStore.js';
-import { unavailablePlugin } from './unavailable/index.js';
-import { requestLogPlugin } from './requestLog/index.js';
 import { createRequestLog } from './requestLog/createRequestLog.js';
 import { handleClientError } from './clientError.js';
+import { createApollo } from './createApollo.js';
+import { handleHttpError } from './httpErrorHandler.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
 import type { Metrics } from './metrics.js';
 import { registerMetricsRoute } from './metricsEndpoint.js';
@@ -48,7 +38,7 @@ import { registerCors } from './cors.js';
 import { registerExplorer } from './explorer/index.js';
 import { traceAuditLog } from '../tracing/auditSpans.js';
 import { NO_TRACING, type Tracing } from '../tracing/createTracing.js';
-import { operationSpanPlugin, traceOperations } from '../tracing/operationSpans.js';
+import { traceOperations } from '../tracing/operationSpans.js';
 import { traceRequests } from '../tracing/requestSpans.js';
 
 export interface ServerDeps {
@@ -157,54 +147,12 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   const tracing = deps.tracing ?? NO_TRACING;
   // First of the hooks: the request's span covers its refusals too.
   traceRequests(app, tracing, GRAPHQL_PATH);
-  const responseCache = deps.variant?.responseCache;
   const auditLog = traceAuditLog(
     measureAuditLog(createAuditLog(deps.database), deps.metrics),
     tracing,
   );
   const documents = createDocumentStore(deps.schema, deps.trusted);
-  const apollo = new ApolloServer<RequestContext>({
-    schema: deps.schema,
-    // Manifest operations are parsed and validated once, here, so persisted requests skip both.
-    documentStore: documents,
-    // Automatic persisted queries live in L2, so every instance knows every registration.
-    // Manifest ids resolve through the same cache, to the manifest's bodies, without registering.
-    persistedQueries: {
-      cache: createApqCache(deps.l2, deps.persistedQueries.apqTtlSeconds, deps.trusted),
-    },
-    // Batches are split by the route handler, which runs each operation with a context of its
-    // own and answers the batch whole (graphqlHandler.ts); Apollo sees single operations only.
-    allowBatchedHttpRequests: false,
-    introspection: deps.introspection,
-    includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(deps.logger),
-    logger: createApolloLogger(deps.logger),
-    // Bearer tokens travel in the Authorization header, which no browser sends cross-site
-    // without a preflight, so its presence is as good as Apollo's own preflight headers.
-    csrfPrevention: {
-      requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'],
-    },
-    // main.ts owns shutdown: Apollo's own handler would re-raise the signal and kill the
-    // process before the database pool is closed.
-    stopOnTerminationSignals: false,
-    plugins: [
-      ...(responseCache === undefined
-        ? [
-            // caregraph computes Cache-Control from @phi/@reference, not from @cacheControl.
-            ApolloServerPluginCacheControlDisabled(),
-            cacheControlPlugin(deps.policies, deps.trusted),
-          ]
-        : [ApolloServerPluginCacheControl(), ...responseCache]),
-      limitsPlugin(deps.schema, deps.limits),
-      textInputPlugin(),
-      unavailablePlugin(),
-      requestLogPlugin(deps.trusted),
-      ...(deps.variant?.audit === false ? [] : [auditPlugin()]),
-      // Apollo's landing page loads Sandbox from a CDN, with telemetry; the explorer replaces it.
-      ApolloServerPluginLandingPageDisabled(),
-      ...(tracing.enabled ? [operationSpanPlugin(deps.trusted)] : []),
-    ],
-  });
+  const apollo = createApollo(deps, documents, tracing);
   // Node answers an Expect it does not know with an empty 417; this one carries a code.
   app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     const body = JSON.stringify(
@@ -378,37 +326,4 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
 
   return app;
-}
-
-/**
- * Errors Fastify raises before GraphQL runs (a malformed or oversized body, a wrong content
- * type) get a GraphQL-shaped body with a code, never Fastify's own format or a stack.
- */
-function handleHttpError(
-  this: FastifyInstance,
-  error: { statusCode?: number; code?: string },
-  request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
-  const status = error.statusCode ?? 500;
-  reply.header('cache-control', 'no-store');
-  if (status === 413) {
-    return reply
-      .code(413)
-      .send(graphqlErrorBody('Request body too large', ErrorCode.PayloadTooLarge));
-  }
-  if (status === 415) {
-    return reply
-      .code(415)
-      .send(graphqlErrorBody('Unsupported content type', ErrorCode.UnsupportedMediaType));
-  }
-  if (status >= 400 && status < 500) {
-    return reply
-      .code(status)
-      .send(graphqlErrorBody('Malformed request body: expected valid JSON', ErrorCode.BadRequest));
-  }
-  request.log.error({ code: error.code }, 'unhandled HTTP error');
-  return reply
-    .code(500)
-    .send(graphqlErrorBody('Internal server error', ErrorCode.InternalServerError));
 }
