@@ -11,6 +11,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Environment, TracingConfig } from '../config.js';
+import { createExportAgent } from './exportAgent.js';
 
 /**
  * The service's tracer and its lifecycle. Factories take it and instrument their seams only
@@ -72,6 +73,7 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
               url: config.exportUrl,
               headers: { ...config.headers },
               timeoutMillis: 10_000,
+              httpAgentOptions: createExportAgent,
             }),
             BATCH,
           ),
