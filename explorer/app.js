@@ -46,7 +46,7 @@ function createFetcher() {
         'apollographql-client-name': CLIENT_NAME,
         ...options?.headers,
       },
-      body: JSON.stringify(params),
+      body: JSON.stringify(withCurrentOperationName(params)),
     });
     const text = await response.text();
     try {
@@ -55,6 +55,21 @@ function createFetcher() {
       return { errors: [{ message: `HTTP ${response.status}: the answer is not JSON` }] };
     }
   };
+}
+
+/**
+ * GraphiQL reads the operation name from the editor a moment after each change, so a run right
+ * after a paste can carry the name of the operation that was there before, which the server
+ * refuses (OPERATION_RESOLUTION_FAILURE). A name the document no longer defines is dropped:
+ * the server then runs the document's only operation, or says that it needs a name.
+ */
+function withCurrentOperationName(params) {
+  const name = params.operationName;
+  // Only a GraphQL name can be looked for; anything else goes to the server as it is.
+  if (typeof name !== 'string' || !/^[_A-Za-z][_0-9A-Za-z]*$/.test(name)) return params;
+  if (typeof params.query !== 'string') return params;
+  const defined = new RegExp(`\\b(query|mutation|subscription)\\s+${name}\\b`).test(params.query);
+  return defined ? params : { ...params, operationName: undefined };
 }
 
 /** The Authorization value of the header editor's JSON, or undefined while it does not parse. */

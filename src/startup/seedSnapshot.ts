@@ -66,11 +66,28 @@ export function snapshotFileName(input: SnapshotInput): string {
  *   read: a snapshot is a cache, never a reason not to start).
  */
 export async function readSnapshot(dir: string, name: string): Promise<Blob | undefined> {
+  let bytes: Buffer;
   try {
-    return new Blob([await readFile(join(dir, name))]);
+    bytes = await readFile(join(dir, name));
   } catch {
     return undefined;
   }
+  // Snapshots are written as plain tar. Anything else is set aside before PGlite sees it: given
+  // bytes it takes for gzip, PGlite fails outside the promise it returns, which ends the process.
+  if (!isTar(bytes)) {
+    await rm(join(dir, name), { force: true });
+    return undefined;
+  }
+  return new Blob([bytes]);
+}
+
+/** A POSIX tar: whole 512-byte blocks, the first a header that says `ustar`. */
+function isTar(bytes: Buffer): boolean {
+  return (
+    bytes.length >= 1024 &&
+    bytes.length % 512 === 0 &&
+    bytes.subarray(257, 262).toString('latin1') === 'ustar'
+  );
 }
 
 /**

@@ -161,7 +161,7 @@ describe.skipIf(skip)(title, () => {
     );
     await page.locator('.graphiql-execute-button').click();
     const answer = await answered;
-    expect(answer.status()).toBe(200);
+    expect(answer.status(), await answer.text()).toBe(200);
     const body = (await answer.json()) as {
       data: { patient: { name: string; records: unknown[]; studies: unknown[] } };
     };

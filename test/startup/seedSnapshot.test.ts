@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readSnapshot, snapshotFileName, writeSnapshot } from '../../src/startup/seedSnapshot.js';
+
+/** The smallest tar there is: one header block that says `ustar`, and an end block. */
+const TAR = Buffer.alloc(1024);
+TAR.write('ustar', 257, 'latin1');
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -28,9 +33,25 @@ describe('seedSnapshot', () => {
     const dir = tempDir();
     const name = snapshotFileName({ patients: 20, seed: 42 });
     expect(await readSnapshot(dir, name)).toBeUndefined();
-    await writeSnapshot(join(dir, 'nested'), name, new Blob(['a data directory']));
+    await writeSnapshot(join(dir, 'nested'), name, new Blob([TAR]));
     const read = await readSnapshot(join(dir, 'nested'), name);
-    expect(await read?.text()).toBe('a data directory');
+    expect(Buffer.from(await (read ?? new Blob()).arrayBuffer()).equals(TAR)).toBe(true);
+  });
+
+  it('sets aside a snapshot that is not a tar, before PGlite could choke on it', async () => {
+    const dir = tempDir();
+    const name = snapshotFileName({ patients: 20, seed: 42 });
+    const corrupt = [
+      randomBytes(1000),
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), randomBytes(4096)]),
+      Buffer.alloc(0),
+      TAR.subarray(0, 700),
+    ];
+    for (const bytes of corrupt) {
+      writeFileSync(join(dir, name), bytes);
+      expect(await readSnapshot(dir, name)).toBeUndefined();
+      expect(readdirSync(dir)).toEqual([]);
+    }
   });
 
   it('replaces older snapshots of the same patient count and their leftovers, and no other', async () => {
