@@ -28,7 +28,7 @@ import { checkBreakGlass } from './breakGlass.js';
 import { createGraphqlHandler } from './graphqlHandler.js';
 import { createDocumentStore } from './documentStore.js';
 import { createRequestLog } from './requestLog/createRequestLog.js';
-import { handleClientError } from './clientError.js';
+import { createClientErrorHandler } from './clientError.js';
 import { createApollo } from './createApollo.js';
 import { handleHttpError } from './httpErrorHandler.js';
 import { graphqlErrorBody } from './graphqlErrorBody.js';
@@ -132,7 +132,7 @@ export async function createServer(deps: ServerDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: Math.min(5_000, Math.ceil(deps.requestTimeoutMs / 2)),
     },
     // Refusals of the HTTP parser and of a closing server carry a code like every other error.
-    clientErrorHandler: handleClientError,
+    clientErrorHandler: createClientErrorHandler(deps.logger),
     // A URL that does not decode: Fastify's own answer would echo it, and a URL may hold PHI.
     frameworkErrors: (_error, _request, reply) => {
       // Fastify types this reply by its default route generics, which send() cannot satisfy.

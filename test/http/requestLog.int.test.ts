@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededPatient, type SeededPatient } from '../support/fixtures.js';
 import { metricValue } from '../support/metricValue.js';
@@ -271,6 +273,48 @@ describe('the request log', () => {
       expect(log).not.toContain(value);
     }
     expect(log).not.toContain(patient.patientId);
+  });
+
+  it('writes one line for a client that hangs up before its answer, its audited reads included', async () => {
+    const requestId = `rl-gone-${randomBytes(3).toString('hex')}`;
+    const body = JSON.stringify({ query: CHART, variables: { id: patient.patientId } });
+    const { hostname: host, port } = new URL(server.url);
+    const socket = connect(Number(port), host);
+    await once(socket, 'connect');
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer ${clinician}\r\nX-Request-Id: ${requestId}\r\n` +
+        `Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n${body}`,
+    );
+    socket.resetAndDestroy();
+    const lines = await waitFor('the line of the request whose client left', () => {
+      const found = requestLines(requestId);
+      return found.length > 0 ? found : undefined;
+    });
+    // Before, a client that left got no line at all, though its reads were run and audited.
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
+    if (line?.aborted === true) expect(line.status).toBe(499);
+    else expect(line?.status).toBe(200);
+    expect(line).toMatchObject({ route: '/graphql', operation: 'Chart', role: 'clinician' });
+  });
+
+  it('writes one line for a request the HTTP parser refused, with its code only', async () => {
+    const unparsed = () =>
+      linesOf(output()).filter(
+        (line) => line.route === 'unparsed' && line.msg === 'request completed',
+      );
+    const before = unparsed().length;
+    const { hostname: host, port } = new URL(server.url);
+    const socket = connect(Number(port), host);
+    await once(socket, 'connect');
+    socket.end(`GET /graphql?x=${canary()} HTTP/1.1\r\nX-Bad: a\u0001b\r\n\r\n`);
+    const [refused] = await waitFor('the refused request line', () => {
+      const found = unparsed().slice(before);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(refused).toMatchObject({ status: 400, errors: ['BAD_REQUEST'] });
+    expect(output()).not.toContain('CANARY');
   });
 
   it('logs probes at debug only', async () => {

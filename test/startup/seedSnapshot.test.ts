@@ -35,7 +35,7 @@ describe('seedSnapshot', () => {
     expect(await readSnapshot(dir, name)).toBeUndefined();
     await writeSnapshot(join(dir, 'nested'), name, new Blob([TAR]));
     const read = await readSnapshot(join(dir, 'nested'), name);
-    expect(Buffer.from(await (read ?? new Blob()).arrayBuffer()).equals(TAR)).toBe(true);
+    expect(Buffer.from(await (read ?? new Blob([])).arrayBuffer()).equals(TAR)).toBe(true);
   });
 
   it('sets aside a snapshot that is not a tar, before PGlite could choke on it', async () => {

@@ -55,6 +55,12 @@ const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics'])
  */
 export function createRequestLog(deps: RequestLogDeps): RequestLog {
   const records = new WeakMap<FastifyRequest, RequestRecord>();
+  const logged = new WeakSet<FastifyRequest>();
+  const writeOnce = (request: FastifyRequest, reply: FastifyReply, aborted: boolean): void => {
+    if (logged.has(request)) return;
+    logged.add(request);
+    writeLine(deps, request, reply, records.get(request), aborted);
+  };
   return {
     install: (app) => {
       // The handler runs inside a statement count of its own (an AsyncLocalStorage, so that
@@ -68,6 +74,11 @@ export function createRequestLog(deps: RequestLogDeps): RequestLog {
           );
           const record = records.get(request);
           if (record !== undefined) record.statements = counted.statements;
+          // A client gone before its answer gets no response, so no onResponse: its line is
+          // written here, once the work it asked for (audited, maybe) is done.
+          if (request.raw.socket.destroyed && !reply.raw.writableFinished) {
+            writeOnce(request, reply, true);
+          }
           return counted.value;
         };
       });
@@ -87,7 +98,7 @@ export function createRequestLog(deps: RequestLogDeps): RequestLog {
       });
       app.addHook('onResponse', (request, reply, done) => {
         try {
-          writeLine(deps, request, reply, records.get(request));
+          writeOnce(request, reply, false);
         } finally {
           done();
         }
@@ -111,12 +122,15 @@ function writeLine(
   request: FastifyRequest,
   reply: FastifyReply,
   record: RequestRecord | undefined,
+  aborted: boolean,
 ): void {
   const route = request.routeOptions.url ?? 'unmatched';
   const common = {
     method: request.method,
     route,
-    status: reply.statusCode,
+    // 499, as proxies write it: the client closed the connection before its answer.
+    status: aborted ? 499 : reply.statusCode,
+    ...(aborted ? { aborted: true } : {}),
     durationMs: Math.round(reply.elapsedTime * 100) / 100,
     // The request's trace, when tracing is on: the line and its spans find each other.
     ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
