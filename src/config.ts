@@ -304,6 +304,8 @@ const envSchema = z.object({
       /^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/,
       'must be comma-separated key=value pairs',
     )
+    // A CR or LF would end the header early: every export would fail, and nothing say why.
+    .refine((value) => !hasControlCharacter(value), 'must not hold control characters')
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).max(128).default('caregraph'),
 });
@@ -513,4 +515,13 @@ function otlpHeadersOf(value: string | undefined): Record<string, string> | unde
     return undefined;
   }
   return headers;
+}
+
+/** True when `text` holds a C0 control character or DEL. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }

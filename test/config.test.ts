@@ -234,6 +234,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(
       /OTEL_EXPORTER_OTLP_ENDPOINT/,
     );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'a=b\r\nInjected: x' })).toThrow(
+      /OTEL_EXPORTER_OTLP_HEADERS: must not hold control characters/,
+    );
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' })).toThrow(
       /OTEL_EXPORTER_OTLP_HEADERS: must be comma-separated key=value pairs/,
     );

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { isTenantId, TENANT_ID_RULE } from '../auth/claimRules.js';
+import { firstRepeatedFlag } from '../cli/repeatedFlag.js';
 import type { AuditCriteria } from '../db/queries/auditEventPage.js';
 import { BadUserInputError } from '../errors.js';
 import { parseAuditCriteria } from './auditCriteria.js';
@@ -49,12 +51,13 @@ const FLAG_OF: Readonly<Record<string, string>> = { patientId: '--patient', acto
  * @throws ExportUsageError saying what is wrong
  */
 export function parseExportFlags(args: ReadonlyArray<string>): ExportFlags {
-  let values;
+  let parsed;
   try {
-    values = parseArgs({
+    parsed = parseArgs({
       args: [...args],
       strict: true,
       allowPositionals: false,
+      tokens: true,
       options: {
         from: { type: 'string' },
         to: { type: 'string' },
@@ -65,15 +68,21 @@ export function parseExportFlags(args: ReadonlyArray<string>): ExportFlags {
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    }).values;
+    });
   } catch (error) {
     throw new ExportUsageError(error instanceof Error ? error.message : String(error));
   }
+  const repeated = firstRepeatedFlag(parsed.tokens);
+  if (repeated !== undefined) throw new ExportUsageError(`${repeated} is given more than once`);
+  const { values } = parsed;
   if (values.help === true) return { help: true };
   if (values.from === undefined || values.to === undefined) {
     throw new ExportUsageError('--from and --to are required: an export covers a stated range');
   }
-  if (values.tenant?.trim() === '') throw new ExportUsageError('--tenant must not be empty');
+  if (values.tenant !== undefined && !isTenantId(values.tenant)) {
+    // The rule the server and `npm run token` apply: `T1` names no tenant, rather than none.
+    throw new ExportUsageError(`--tenant is not a tenant id: a tenant id is ${TENANT_ID_RULE}`);
+  }
   if (values.out?.trim() === '') throw new ExportUsageError('--out must name a file');
   try {
     const criteria = parseAuditCriteria(

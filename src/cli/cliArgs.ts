@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config.js';
+import { firstRepeatedFlag } from './repeatedFlag.js';
 
 /** A command line the tool cannot run: printed as one line, with a hint, and exit code 2. */
 export class UsageError extends Error {
@@ -13,7 +14,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * `parseArgs` in strict mode, with no positionals: an unknown flag, a flag without its value
- * or a stray argument is a UsageError in a sentence, rather than Node's multi-line TypeError.
+ * a flag given twice or a stray argument is a UsageError in a sentence, rather than Node's multi-line TypeError.
  *
  * @throws UsageError naming the flag or argument at fault.
  */
@@ -21,11 +22,21 @@ export function parseFlags<T extends Options>(
   args: ReadonlyArray<string>,
   options: T,
 ): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>['values'] {
+  let parsed;
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    });
   } catch (error) {
     throw new UsageError(describeParseError(error));
   }
+  const repeated = firstRepeatedFlag(parsed.tokens);
+  if (repeated !== undefined) throw new UsageError(`${repeated} is given more than once`);
+  return parsed.values;
 }
 
 function describeParseError(error: unknown): string {

@@ -45,6 +45,8 @@ describe('parseExportFlags', () => {
     ['a positional argument', [...RANGE, 'extra'], /positional/],
     ['a flag without its value', ['--from', '2026-01-01', '--to'], /argument missing/],
     ['no --to', ['--from', '2026-01-01'], /^--from and --to are required/],
+    ['a flag given twice', [...RANGE, '--from', '2025-01-01'], /^--from is given more than once/],
+    ['a tenant the server refuses', [...RANGE, '--tenant', 'T1'], /^--tenant is not a tenant id/],
     [
       'a time without an offset',
       ['--from', '2026-01-01T00:00', '--to', '2026-01-02'],
@@ -66,7 +68,7 @@ describe('parseExportFlags', () => {
       [...RANGE, '--patient', 'P1'],
       /^Invalid --patient: must be a uuid$/,
     ],
-    ['an empty tenant', [...RANGE, '--tenant', ''], /^--tenant must not be empty$/],
+    ['an empty tenant', [...RANGE, '--tenant', ''], /^--tenant is not a tenant id/],
     ['a blank actor', [...RANGE, '--actor', ' '], /^Invalid --actor: /],
   ])('refuses %s', (_label, args, message) => {
     expect(() => parseExportFlags(args)).toThrow(message);

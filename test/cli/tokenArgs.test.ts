@@ -21,6 +21,11 @@ function refusal(args: ReadonlyArray<string>): string {
 describe('parseTokenArgs', () => {
   it.each([
     ['a flag followed by another', ['--role', '--tenant', 't1'], '--role needs a value'],
+    [
+      'a flag given twice (the last would win)',
+      ['--role', 'frontdesk', '--role', 'admin', '--tenant', 't1'],
+      '--role is given more than once',
+    ],
     ['a value given to --help', ['--help=yes'], '--help takes no value'],
     ['a stray argument', [...base, 'now'], 'unexpected argument "now"'],
     ['a duration past a year', [...base, '--expires', '366d'], 'is not a duration'],
