@@ -418,7 +418,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const otlpHeaders = otlpHeadersOf(e.OTEL_EXPORTER_OTLP_HEADERS);
   if (otlpHeaders === undefined) {
-    problems.push('OTEL_EXPORTER_OTLP_HEADERS: a value is not valid percent-encoding');
+    problems.push(
+      'OTEL_EXPORTER_OTLP_HEADERS: a value is not valid percent-encoding, or decodes to a control character',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -502,14 +504,17 @@ function tracesUrlOf(tracesEndpoint: string | undefined, base: string | undefine
   return `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
 }
 
-/** The headers of OTEL_EXPORTER_OTLP_HEADERS; undefined when a value does not decode. */
+/** The headers of OTEL_EXPORTER_OTLP_HEADERS; undefined when a value does not decode to text. */
 function otlpHeadersOf(value: string | undefined): Record<string, string> | undefined {
   const headers: Record<string, string> = {};
   if (value === undefined) return headers;
   try {
     for (const pair of value.split(',')) {
       const at = pair.indexOf('=');
-      headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+      const decoded = decodeURIComponent(pair.slice(at + 1).trim());
+      // %0D%0A would end the header early, as a raw CR LF would.
+      if (hasControlCharacter(decoded)) return undefined;
+      headers[pair.slice(0, at).trim()] = decoded;
     }
   } catch {
     return undefined;

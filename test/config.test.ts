@@ -234,6 +234,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(
       /OTEL_EXPORTER_OTLP_ENDPOINT/,
     );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'a=b%0D%0AInjected:%20x' })).toThrow(
+      /OTEL_EXPORTER_OTLP_HEADERS: a value .* decodes to a control character/,
+    );
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'a=b\r\nInjected: x' })).toThrow(
       /OTEL_EXPORTER_OTLP_HEADERS: must not hold control characters/,
     );

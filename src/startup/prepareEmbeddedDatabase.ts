@@ -87,7 +87,9 @@ async function startFromSnapshot(
 ): Promise<DatabaseHandle | undefined> {
   const { steps, logger, onStatement } = options;
   const started = performance.now();
-  const snapshot = await readSnapshot(options.snapshotDir, name);
+  const snapshot = await readSnapshot(options.snapshotDir, name, () => {
+    logger.warn('the embedded snapshot is damaged: set aside, seeding afresh');
+  });
   if (snapshot === undefined) return undefined;
   let database: DatabaseHandle | undefined;
   try {

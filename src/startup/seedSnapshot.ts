@@ -60,34 +60,50 @@ export function snapshotFileName(input: SnapshotInput): string {
 }
 
 /**
- * Reads a snapshot, if one was written.
+ * Reads a snapshot, if one was written and is whole.
  *
  * @returns the data directory as a tarball, or undefined when there is none (or it cannot be
  *   read: a snapshot is a cache, never a reason not to start).
  */
-export async function readSnapshot(dir: string, name: string): Promise<Blob | undefined> {
+export async function readSnapshot(
+  dir: string,
+  name: string,
+  onDamaged: () => void = () => undefined,
+): Promise<Blob | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(join(dir, name));
   } catch {
     return undefined;
   }
-  // Snapshots are written as plain tar. Anything else is set aside before PGlite sees it: given
-  // bytes it takes for gzip, PGlite fails outside the promise it returns, which ends the process.
-  if (!isTar(bytes)) {
+  // A snapshot ends with the SHA-256 of what precedes it. A file that does not check out is
+  // set aside before PGlite sees it: given damaged bytes, PGlite fails outside the promise it
+  // returns, which ends the process, and would end every start after it.
+  const body = verifiedBody(bytes);
+  if (body === undefined) {
+    onDamaged();
     await rm(join(dir, name), { force: true });
     return undefined;
   }
-  return new Blob([bytes]);
+  return new Blob([body]);
 }
 
-/** A POSIX tar: whole 512-byte blocks, the first a header that says `ustar`. */
-function isTar(bytes: Buffer): boolean {
-  return (
-    bytes.length >= 1024 &&
-    bytes.length % 512 === 0 &&
-    bytes.subarray(257, 262).toString('latin1') === 'ustar'
-  );
+/** What follows a snapshot's data directory: its SHA-256, then this marker. */
+const TRAILER_MARK = Buffer.from('caregraph-snapshot-sha256-v1', 'latin1');
+const DIGEST_BYTES = 32;
+
+function verifiedBody(bytes: Buffer): Buffer | undefined {
+  const trailer = DIGEST_BYTES + TRAILER_MARK.length;
+  if (bytes.length <= trailer) return undefined;
+  if (!bytes.subarray(bytes.length - TRAILER_MARK.length).equals(TRAILER_MARK)) return undefined;
+  const body = bytes.subarray(0, bytes.length - trailer);
+  const digest = bytes.subarray(body.length, body.length + DIGEST_BYTES);
+  return createHash('sha256').update(body).digest().equals(digest) ? body : undefined;
+}
+
+/** The bytes a snapshot file holds: the data directory, its digest, the marker. */
+export function sealSnapshot(dataDir: Buffer): Buffer {
+  return Buffer.concat([dataDir, createHash('sha256').update(dataDir).digest(), TRAILER_MARK]);
 }
 
 /**
@@ -97,7 +113,7 @@ function isTar(bytes: Buffer): boolean {
 export async function writeSnapshot(dir: string, name: string, dataDir: Blob): Promise<void> {
   await mkdir(dir, { recursive: true });
   const temporary = join(dir, `.${name}.${String(process.pid)}.tmp`);
-  await writeFile(temporary, Buffer.from(await dataDir.arrayBuffer()));
+  await writeFile(temporary, sealSnapshot(Buffer.from(await dataDir.arrayBuffer())));
   await rename(temporary, join(dir, name));
   // Older keys of this patient count, and their leftovers from an interrupted write.
   const [count, key] = /^(embedded-p\d+-)(\w+)\.tar$/.exec(name)?.slice(1) ?? [];

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readSnapshot, snapshotFileName, writeSnapshot } from '../../src/startup/seedSnapshot.js';
 
-/** The smallest tar there is: one header block that says `ustar`, and an end block. */
+/** A data directory's bytes, as PGlite dumps them (their content does not matter here). */
 const TAR = Buffer.alloc(1024);
 TAR.write('ustar', 257, 'latin1');
 
@@ -38,18 +38,26 @@ describe('seedSnapshot', () => {
     expect(Buffer.from(await (read ?? new Blob([])).arrayBuffer()).equals(TAR)).toBe(true);
   });
 
-  it('sets aside a snapshot that is not a tar, before PGlite could choke on it', async () => {
+  it('sets aside a damaged snapshot, before PGlite could choke on it, and says so', async () => {
     const dir = tempDir();
     const name = snapshotFileName({ patients: 20, seed: 42 });
+    await writeSnapshot(dir, name, new Blob([TAR]));
+    const whole = readFileSync(join(dir, name));
+    const damagedBody = Buffer.from(whole);
+    damagedBody[600] = (damagedBody[600] ?? 0) ^ 0xff;
     const corrupt = [
       randomBytes(1000),
       Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), randomBytes(4096)]),
       Buffer.alloc(0),
-      TAR.subarray(0, 700),
+      whole.subarray(0, 700),
+      damagedBody,
+      TAR,
     ];
     for (const bytes of corrupt) {
       writeFileSync(join(dir, name), bytes);
-      expect(await readSnapshot(dir, name)).toBeUndefined();
+      let warned = 0;
+      expect(await readSnapshot(dir, name, () => (warned += 1))).toBeUndefined();
+      expect(warned).toBe(1);
       expect(readdirSync(dir)).toEqual([]);
     }
   });
