@@ -6,7 +6,7 @@ import { scopeOfOwner } from '../cache/scopes.js';
 import type { Database } from '../db/client.js';
 import { fetchEntityRows, type EntityName, type EntityRows } from '../db/entities.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
-import { tallyL2, type LookupTally } from './lookupTally.js';
+import { countL2Lookups, type LookupTally } from './lookupTally.js';
 
 export interface BatchLoadDeps {
   readonly db: Database;
@@ -74,9 +74,7 @@ export async function batchLoadEntities<E extends EntityName>(
   });
   const misses = wanted.filter((id) => !found.has(id));
   if (deps.warming !== true) {
-    l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'hit' }, found.size);
-    l2.metrics.requests.inc({ layer: 'l2', type: entity, result: 'miss' }, misses.length);
-    tallyL2(deps.lookups, entity, found.size, misses.length);
+    countL2Lookups(l2.metrics, deps.lookups, entity, found.size, misses.length);
     trackLookups(l2, tenantId, entity, readable, scopes);
   }
   if (misses.length > 0) {

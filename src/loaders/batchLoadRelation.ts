@@ -4,7 +4,7 @@ import type { EntityName, EntityRows } from '../db/entities.js';
 import type { RelationName, RelationSpec } from '../db/relations.js';
 import { isUuid, normalizeId } from '../graphql/ids.js';
 import type { EntryWrite } from '../cache/l2Cache.js';
-import { tallyL2 } from './lookupTally.js';
+import { countL2Lookups } from './lookupTally.js';
 import { entityEntries, flightKey, learnPatient, type BatchLoadDeps } from './batchLoadEntities.js';
 
 export interface RelationBatch<T extends EntityName> {
@@ -47,9 +47,7 @@ export async function batchLoadRelation<T extends EntityName>(
   });
   const misses = wanted.filter((id) => !lists.has(id));
   if (deps.warming !== true) {
-    l2.metrics.requests.inc({ layer: 'l2', type, result: 'hit' }, lists.size);
-    l2.metrics.requests.inc({ layer: 'l2', type, result: 'miss' }, misses.length);
-    tallyL2(deps.lookups, type, lists.size, misses.length);
+    countL2Lookups(l2.metrics, deps.lookups, type, lists.size, misses.length);
     l2.usage?.track(tenantId, relation.name, cachedLists);
   }
   const rows: Array<EntityRows[T]> = [];
@@ -124,11 +122,7 @@ export async function peekRelationLists(
   });
   // Hits are served from L2 and counted so; a miss is counted (and tracked) by the load that
   // follows it, if any.
-  deps.l2.metrics.requests.inc(
-    { layer: 'l2', type: `[${relation.target}]`, result: 'hit' },
-    found.size,
-  );
-  tallyL2(deps.lookups, `[${relation.target}]`, found.size, 0);
+  countL2Lookups(deps.l2.metrics, deps.lookups, `[${relation.target}]`, found.size, 0);
   if (found.size > 0) deps.l2.usage?.track(deps.tenantId, relation.name, [...found.keys()]);
   return found;
 }

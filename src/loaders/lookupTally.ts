@@ -1,3 +1,5 @@
+import type { CacheMetrics } from '../cache/cacheMetrics.js';
+
 /** Hits and misses of one layer for one GraphQL type, as plain numbers. */
 export interface LookupCounts {
   hits: number;
@@ -40,13 +42,20 @@ export function totalOf(byType: ReadonlyMap<string, LookupCounts>): LookupCounts
   return total;
 }
 
-/** Adds a batch's L2 lookups to its request's tally; the warmer's batches have none. */
-export function tallyL2(
+/**
+ * Counts a batch's L2 lookups once for both readers: the process's metric
+ * (`caregraph_cache_requests_total{layer="l2"}`) and, when given, its request's tally for the
+ * log line.
+ */
+export function countL2Lookups(
+  metrics: CacheMetrics,
   lookups: LookupTally | undefined,
   type: string,
   hits: number,
   misses: number,
 ): void {
+  metrics.requests.inc({ layer: 'l2', type, result: 'hit' }, hits);
+  metrics.requests.inc({ layer: 'l2', type, result: 'miss' }, misses);
   if (lookups === undefined) return;
   const counts = countsOf(lookups.l2, type);
   counts.hits += hits;

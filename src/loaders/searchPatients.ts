@@ -3,7 +3,7 @@ import { searchPatients, type SearchScope } from '../db/queries/searchPatients.j
 import type { PatientRow } from '../db/tables/index.js';
 import type { BatchLoadDeps } from './batchLoadEntities.js';
 import { loadAll, type Loaders } from './createLoaders.js';
-import { tallyL2 } from './lookupTally.js';
+import { countL2Lookups } from './lookupTally.js';
 
 const SEARCH_SCOPE = { kind: 'search' } as const;
 
@@ -33,12 +33,8 @@ export async function cachedSearchPatients(
     policy === undefined || key === undefined
       ? [undefined]
       : await deps.cache.read([{ key, scope: SEARCH_SCOPE, type: '[Patient]' }]);
-  deps.l2.metrics.requests.inc({
-    layer: 'l2',
-    type: '[Patient]',
-    result: Array.isArray(cached) ? 'hit' : 'miss',
-  });
-  tallyL2(deps.lookups, '[Patient]', Array.isArray(cached) ? 1 : 0, Array.isArray(cached) ? 0 : 1);
+  const hit = Array.isArray(cached) ? 1 : 0;
+  countL2Lookups(deps.l2.metrics, deps.lookups, '[Patient]', hit, 1 - hit);
   if (Array.isArray(cached)) return loadAll(loaders.entities.Patient, cached as string[]);
 
   const rows = await searchPatients(deps.db, tenantId, term, first, scope);
