@@ -123,7 +123,6 @@ export async function createApp(deps: AppDeps, variant: AppVariant = {}): Promis
     serveMetrics: config.metricsPort === undefined,
     tracing: deps.tracing,
     introspection: config.introspection,
-    production: config.env === 'production',
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     maxQueryLength: config.maxQueryLength,

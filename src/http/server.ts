@@ -55,7 +55,6 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly introspection: boolean;
-  readonly production: boolean;
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly maxQueryLength: number;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../support/freePort.js';
+import { freePort } from '../support/redisServer.js';
 import { spawnServer, type SpawnedServer } from '../support/spawnServer.js';
 import { createTestDatabase } from '../support/testDatabase.js';
 import { waitFor } from '../support/waitFor.js';
