@@ -1,77 +1,44 @@
-import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase } from '../../src/db/client.js';
 import { seedDatabase } from '../../src/db/seed.js';
+import { snapshotKey, writeSnapshot } from '../../src/startup/seedSnapshot.js';
 import { TEST_PATIENTS, TEST_SEED, type PgliteSnapshots } from './testDatabase.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'caregraph-test');
-
-/** Every file a snapshot's contents depend on: the migrations, the schema and seed code, the lockfile. */
-function inputs(): string[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true })
-      .flatMap((entry) =>
-        entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
-      )
-      .sort();
-  return [
-    ...walk(join(ROOT, 'drizzle')),
-    ...walk(join(ROOT, 'src', 'db')),
-    join(ROOT, 'package-lock.json'),
-    fileURLToPath(import.meta.url),
-  ];
-}
-
-function fingerprint(): string {
-  const hash = createHash('sha256');
-  hash.update(`${TEST_PATIENTS}:${TEST_SEED}\n`);
-  for (const file of inputs()) {
-    hash.update(relative(ROOT, file));
-    hash.update(readFileSync(file));
-  }
-  return hash.digest('hex').slice(0, 16);
-}
+const CACHE_DIR = fileURLToPath(
+  new URL('../../node_modules/.cache/caregraph-test', import.meta.url),
+);
 
 /**
  * The run's PGlite snapshots: one migrated, one migrated and seeded. Building them costs
  * PGlite's initdb, the migrations and the seed (tens of seconds on a busy machine), so they are
- * kept in node_modules/.cache under a fingerprint of everything that goes into them, and
- * rebuilt only when one of those files changes.
+ * kept in node_modules/.cache under the key `npm start` gives its own seeded snapshot (a hash
+ * of everything that decides the rows), in the same sealed format, and rebuilt only when the
+ * key changes.
  */
 export async function pgliteSnapshots(): Promise<PgliteSnapshots> {
-  const dir = join(CACHE_DIR, `pglite-${fingerprint()}`);
+  const dir = join(
+    CACHE_DIR,
+    `pglite-${snapshotKey({ patients: TEST_PATIENTS, seed: TEST_SEED })}`,
+  );
   const snapshots = { empty: join(dir, 'migrated.tar'), seeded: join(dir, 'seeded.tar') };
   if (existsSync(snapshots.empty) && existsSync(snapshots.seeded)) return snapshots;
-  // Snapshots of older inputs are never used again.
+  // Snapshots of older keys are never used again.
   if (existsSync(CACHE_DIR))
     for (const old of readdirSync(CACHE_DIR))
       if (old.startsWith('pglite-')) rmSync(join(CACHE_DIR, old), { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
   const handle = await createDatabase({ url: undefined });
   try {
-    // Written under a temporary name and renamed: a run stopped midway leaves no half file.
-    const dump = async (path: string) => {
+    const dump = async (name: string) => {
       const tarball = await handle.dumpDataDir?.();
       if (tarball === undefined) throw new Error('the embedded database cannot be dumped');
-      const partial = `${path}.${process.pid}.partial`;
-      writeFileSync(partial, Buffer.from(await tarball.arrayBuffer()));
-      renameSync(partial, path);
+      await writeSnapshot(dir, name, tarball);
     };
     await handle.migrate();
-    await dump(snapshots.empty);
+    await dump('migrated.tar');
     await seedDatabase(handle.db, { patients: TEST_PATIENTS, seed: TEST_SEED });
-    await dump(snapshots.seeded);
+    await dump('seeded.tar');
   } finally {
     await handle.close();
   }

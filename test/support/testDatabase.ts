@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { readSnapshot } from '../../src/startup/seedSnapshot.js';
 import type { Tracing } from '../../src/tracing/createTracing.js';
 
 /** Patients in every test database, across both tenants. */
@@ -36,7 +37,10 @@ async function pgliteCopy(
   if (snapshots === null) throw new Error('the run built no PGlite snapshots');
   let tarball = tarballs.get(which);
   if (tarball === undefined) {
-    tarball = new Blob([readFileSync(snapshots[which])]);
+    const path = snapshots[which];
+    tarball = await readSnapshot(dirname(path), basename(path));
+    if (tarball === undefined)
+      throw new Error(`the run's ${which} PGlite snapshot did not read back`);
     tarballs.set(which, tarball);
   }
   return createDatabase({ url: undefined, onStatement, tracing, pgliteDataDir: tarball });
